@@ -1,4 +1,4 @@
-// Every default of charrnn lives here, once, with the reason for it. The CLI help, the
+// Every default of charrnn lives here, once, with the reason for it (the CLI reads them). The CLI help, the
 // README flag tables and the checkpoint's stored configuration all come from these objects.
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
@@ -62,4 +62,83 @@ export const OPTIM_CONSTANTS = {
   rmspropDecay: 0.95, // char-rnn's decay_rate
   adamBeta1: 0.9,
   adamBeta2: 0.999,
+};
+
+/** The training run: data, batching, schedule, budget, reporting. */
+export interface TrainConfig {
+  /** T: characters per stream per step (truncated BPTT length). */
+  seqLength: number;
+  /** B: parallel streams over the corpus. */
+  batchSize: number;
+  /** Fraction of the text, at its end, held out for validation. */
+  valFrac: number;
+  /** Stop after this many iterations (counted from the start of the run); 0 = no bound. */
+  iters: number;
+  /** Stop after this many epochs; 0 = no bound. */
+  epochs: number;
+  /** Stop after this many seconds of training; 0 = no bound. */
+  time: number;
+  /** Multiply the learning rate by this once per epoch (1 = constant). */
+  lrDecay: number;
+  /** ... starting after this many epochs (char-rnn's learning_rate_decay_after). */
+  lrDecayAfter: number;
+  /** Evaluate on the validation split (and checkpoint) every N iterations. */
+  evalEvery: number;
+  /** Print a progress line every N iterations (when stderr is not a terminal, or with --json). */
+  printEvery: number;
+  /** Print a short sample preview on stderr every N iterations; 0 = never. */
+  sampleEvery: number;
+  checkpointDir: string;
+  seed: number;
+}
+
+export const TRAIN_DEFAULTS: TrainConfig = {
+  seqLength: 50, // char-rnn and torch-rnn
+  batchSize: 50, // char-rnn and torch-rnn
+  valFrac: 0.1, // torch-rnn and nanoGPT hold out the last 10%
+  iters: 0,
+  epochs: 10, // the bundled corpus reaches about 1.5 nats/char in 10 epochs at the default size
+  time: 0,
+  lrDecay: 1, // off; char-rnn uses 0.97 after epoch 10
+  lrDecayAfter: 10, // char-rnn's learning_rate_decay_after
+  evalEvery: 200, // about twice an epoch of the bundled corpus at the default batch
+  printEvery: 10,
+  sampleEvery: 0,
+  checkpointDir: 'checkpoints',
+  seed: 123, // char-rnn's default seed
+};
+
+/** How the engine runs (not part of the model or the run's numbers beyond float rounding). */
+export interface EngineConfig {
+  kernels: 'js' | 'wasm';
+  /** Worker threads for the wasm kernels; 0 = one per core. */
+  threads: number;
+}
+
+export const ENGINE_DEFAULTS: EngineConfig = {
+  kernels: 'wasm', // WebAssembly SIMD; 'js' is the plain TypeScript reference
+  threads: 0,
+};
+
+/** Sampling. */
+export interface SampleConfig {
+  checkpoint: string;
+  /** Characters (code points) to generate. */
+  len: number;
+  /** Divides the logits: < 1 is more conservative, > 1 more surprising. */
+  temperature: number;
+  prime: string;
+  echo: boolean;
+  argmax: boolean;
+  seed: number;
+}
+
+export const SAMPLE_DEFAULTS: SampleConfig = {
+  checkpoint: 'checkpoints/latest.json',
+  len: 500, // nanoGPT's max_new_tokens
+  temperature: 1,
+  prime: '',
+  echo: true, // char-rnn echoes the prime text before the sample
+  argmax: false,
+  seed: 123,
 };

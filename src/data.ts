@@ -69,6 +69,8 @@ export interface Corpus {
   vocab: Vocab;
   /** Size of the input in bytes. */
   bytes: number;
+  /** Code points outside a given vocabulary, with their counts (left out of ids). */
+  unknown: Map<number, number>;
 }
 
 const CHUNK = 1 << 24; // 16 MB of UTF-8 per read
@@ -159,27 +161,33 @@ function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: s
   return bytes;
 }
 
-/** Read one or more UTF-8 files ('-' = stdin), concatenated, into ids over a sorted vocabulary. */
+/**
+ * Read one or more UTF-8 files ('-' = stdin), concatenated, into ids over a sorted vocabulary
+ * (or over `vocab` when given: characters outside it are left out and counted in `unknown`).
+ */
 export function readCorpus(paths: string[], vocab?: Vocab): Corpus {
   // Standard input cannot be read twice: keep its bytes (files are read twice instead).
   const stdin = paths.includes('-') ? [...chunksOf('-')].map((c) => c.slice()) : null;
 
   // Pass 1: which code points occur, and how many characters there are.
-  const seen = new Uint8Array(0x110000);
+  const seen = new Uint32Array(0x110000); // occurrences of each code point
   let n = 0;
   const bytes = decodeSources(paths, stdin, (s) => {
     for (let i = 0; i < s.length; i++) {
       let c = s.charCodeAt(i);
       if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-      seen[c] = 1;
+      seen[c]++;
       n++;
     }
   });
   if (n === 0) throw new UserError(`the corpus ${paths.join(' ')} is empty; pass a UTF-8 text file with some text in it`);
+  const unknown = new Map<number, number>();
   if (!vocab) {
     const cps: number[] = [];
     for (let c = 0; c < seen.length; c++) if (seen[c]) cps.push(c);
     vocab = new Vocab(cps);
+  } else {
+    for (let c = 0; c < seen.length; c++) if (seen[c] && vocab.id(c) < 0) unknown.set(c, seen[c]);
   }
 
   // Pass 2: encode.
@@ -193,14 +201,14 @@ export function readCorpus(paths: string[], vocab?: Vocab): Corpus {
       if (id >= 0) ids[at++] = id;
     }
   });
-  return { ids: at === n ? ids : ids.subarray(0, at), vocab, bytes };
+  return { ids: at === n ? ids : ids.subarray(0, at), vocab, bytes, unknown };
 }
 
 /** A corpus from a string (tests, small tools). */
 export function corpusFromText(text: string): Corpus {
   const cps = [...new Set(Array.from(text, (ch) => ch.codePointAt(0)!))].sort((a, b) => a - b);
   const vocab = new Vocab(cps);
-  return { ids: vocab.encode(text).ids, vocab, bytes: Buffer.byteLength(text) };
+  return { ids: vocab.encode(text).ids, vocab, bytes: Buffer.byteLength(text), unknown: new Map() };
 }
 
 /** The last valFrac of the text is validation, the rest training (views, no copies). */

@@ -38,6 +38,12 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /** Continue from a snapshot taken by state(). */
+  setState(state: RngState): void {
+    this.prng = seedrandom.alea('', { state: { c: state.c, s0: state.s0, s1: state.s1, s2: state.s2 } });
+    this.spare = state.spare ?? NaN;
+  }
+
   /** A snapshot that `new Rng(0, state)` continues from exactly. Plain JSON. */
   state(): RngState {
     return { ...this.prng.state(), spare: Number.isNaN(this.spare) ? null : this.spare };

@@ -1,0 +1,249 @@
+// The command line: parse, validate, report. The work is done in train.ts, sample.ts, eval.ts.
+// Every default comes from config.ts; every user error ends as one line on stderr and a
+// non-zero exit code, with no stack trace (--debug shows it).
+
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  CELL_KINDS,
+  DEFAULT_LR,
+  ENGINE_DEFAULTS,
+  MODEL_DEFAULTS,
+  OPTIM_DEFAULTS,
+  OPTIMIZER_KINDS,
+  SAMPLE_DEFAULTS,
+  TRAIN_DEFAULTS,
+  type CellKind,
+  type OptimizerKind,
+} from './config';
+import { UserError } from './errors';
+import { runEval } from './eval';
+import { errorLine, setQuiet } from './log';
+import { runSample } from './sample';
+import { runTrain } from './train';
+
+// ---- argument parsers: each names the flag, the expected and the actual value ----
+
+function intArg(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^[+-]?\d+$/.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${flag} expects an integer ${max < Number.MAX_SAFE_INTEGER ? `from ${min} to ${max}` : `>= ${min}`}, got "${v}".`);
+    }
+    return n;
+  };
+}
+
+function floatArg(flag: string, lo: number, hi: number, range: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) {
+      throw new InvalidArgumentError(`${flag} expects a number ${range}, got "${v}".`);
+    }
+    return n;
+  };
+}
+
+/** 90, 90s, 10m, 1.5h, 1h30m -> seconds. */
+export function parseDuration(v: string): number {
+  const s = v.trim();
+  const parts = [...s.matchAll(/(\d+(?:\.\d+)?)\s*(h|m|s)?/g)];
+  const joined = parts.map((p) => p[0]).join('');
+  if (parts.length === 0 || joined.replace(/\s/g, '') !== s.replace(/\s/g, '')) {
+    throw new InvalidArgumentError(`--time expects a duration like 90s, 10m, 1h30m, got "${v}".`);
+  }
+  let sec = 0;
+  for (const p of parts) sec += Number(p[1]) * (p[2] === 'h' ? 3600 : p[2] === 'm' ? 60 : 1);
+  if (!(sec > 0)) throw new InvalidArgumentError(`--time expects a positive duration, got "${v}".`);
+  return sec;
+}
+
+function choice<T extends string>(flag: string, choices: readonly T[]) {
+  return (v: string): T => {
+    if (!choices.includes(v as T)) throw new InvalidArgumentError(`${flag} expects one of ${choices.join(', ')}, got "${v}".`);
+    return v as T;
+  };
+}
+
+/** Names of the options the user actually gave (not defaults). */
+function explicitOptions(cmd: Command): Set<string> {
+  const out = new Set<string>();
+  for (const o of cmd.options) {
+    const key = o.attributeName();
+    if (cmd.getOptionValueSource(key) === 'cli') out.add(key);
+  }
+  return out;
+}
+
+function engineOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--kernels <kind>', 'math kernels: wasm (WebAssembly SIMD) or js (TypeScript reference)')
+        .default(ENGINE_DEFAULTS.kernels)
+        .argParser(choice('--kernels', ['js', 'wasm'] as const)),
+    )
+    .option('--threads <n>', 'threads for the wasm kernels (0 = one per core)', intArg('--threads', 0, 64), ENGINE_DEFAULTS.threads)
+    .option('--debug', 'print the stack trace of internal errors');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('charrnn')
+    .description('Character-level RNN / LSTM / GRU language models: train on any UTF-8 text, sample, evaluate.')
+    .version(process.env.CHARRNN_VERSION ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortOptions: false });
+
+  // ---- train ----
+  const train = program
+    .command('train')
+    .description('train a model on one or more UTF-8 files (- for stdin; default: the bundled Tiny Shakespeare)')
+    .argument('[corpus...]', 'UTF-8 text files, concatenated; - reads stdin')
+    // model
+    .addOption(new Option('--model <kind>', 'cell: rnn, lstm or gru').default(MODEL_DEFAULTS.model).argParser(choice('--model', CELL_KINDS)))
+    .option('--hidden <n>', 'hidden units per layer', intArg('--hidden', 1, 65536), MODEL_DEFAULTS.hidden)
+    .option('--layers <n>', 'stacked recurrent layers', intArg('--layers', 1, 64), MODEL_DEFAULTS.layers)
+    .option('--embed <n>', 'embedding size (0 = one-hot input)', intArg('--embed', 0, 65536), MODEL_DEFAULTS.embed)
+    .option('--dropout <p>', 'dropout between layers and before the output, 0 <= p < 1', floatArg('--dropout', 0, 0.999999, 'in [0, 1)'), MODEL_DEFAULTS.dropout)
+    // data
+    .option('--seq-length <n>', 'characters per stream per step (truncated BPTT length)', intArg('--seq-length', 1, 100000), TRAIN_DEFAULTS.seqLength)
+    .option('--batch-size <n>', 'parallel streams over the corpus', intArg('--batch-size', 1, 100000), TRAIN_DEFAULTS.batchSize)
+    .option('--val-frac <f>', 'fraction of the text, at its end, for validation, 0 <= f < 1', floatArg('--val-frac', 0, 0.999999, 'in [0, 1)'), TRAIN_DEFAULTS.valFrac)
+    // optimization
+    .addOption(new Option('--optimizer <kind>', 'adagrad, rmsprop, adam or sgd').default(OPTIM_DEFAULTS.optimizer).argParser(choice('--optimizer', OPTIMIZER_KINDS)))
+    .option(
+      '--lr <rate>',
+      `learning rate (default: ${OPTIMIZER_KINDS.map((k) => `${k} ${DEFAULT_LR[k]}`).join(', ')})`,
+      floatArg('--lr', Number.MIN_VALUE, Infinity, '> 0'),
+    )
+    .option('--lr-decay <f>', 'multiply the learning rate by f at the end of each epoch from --lr-decay-after on (1 = off)', floatArg('--lr-decay', Number.MIN_VALUE, 1, 'in (0, 1]'), TRAIN_DEFAULTS.lrDecay)
+    .option('--lr-decay-after <epochs>', 'first epoch whose end decays the learning rate', intArg('--lr-decay-after', 0), TRAIN_DEFAULTS.lrDecayAfter)
+    .option('--clip <c>', 'clip every gradient value to [-c, c] (0 = off)', floatArg('--clip', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clip)
+    .option('--clip-norm <n>', 'clip the global gradient norm to n (0 = off)', floatArg('--clip-norm', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clipNorm)
+    .addOption(
+      new Option('--reduction <r>', 'differentiate the mean loss per character, or the sum over the chunk (min-char-rnn)')
+        .default(OPTIM_DEFAULTS.reduction)
+        .argParser(choice('--reduction', ['mean', 'sum'] as const)),
+    )
+    // budget
+    .option('--iters <n>', 'stop after n iterations (from the start of the run; 0 = no bound)', intArg('--iters', 0), TRAIN_DEFAULTS.iters)
+    .option('--epochs <n>', 'stop after n epochs (0 = no bound)', floatArg('--epochs', 0, Infinity, '>= 0'), TRAIN_DEFAULTS.epochs)
+    .option('--time <duration>', 'stop after this much training time, e.g. 90s, 10m, 1h30m', parseDuration)
+    // reporting and checkpoints
+    .option('--eval-every <n>', 'evaluate on the validation split and save checkpoints every n iterations', intArg('--eval-every', 1), TRAIN_DEFAULTS.evalEvery)
+    .option('--print-every <n>', 'a progress line (or JSON line) every n iterations', intArg('--print-every', 1), TRAIN_DEFAULTS.printEvery)
+    .option('--sample-every <n>', 'print a short sample on stderr every n iterations (0 = never)', intArg('--sample-every', 0), TRAIN_DEFAULTS.sampleEvery)
+    .option('--checkpoint-dir <dir>', 'where latest.json and best.json are written', TRAIN_DEFAULTS.checkpointDir)
+    .option('--resume [path]', 'continue a run exactly where it stopped (default: <checkpoint-dir>/latest.json)')
+    .option('--init-from <path>', 'start a new run from the weights of a checkpoint')
+    .option('--seed <n>', 'random seed (initialisation, dropout, data order)', intArg('--seed', 0), TRAIN_DEFAULTS.seed)
+    .option('--quiet', 'no progress output, only warnings and errors')
+    .option('--json', 'one JSON object a line on stdout for each report and evaluation');
+  engineOptions(train).action(async (corpus: string[], o: Record<string, unknown>, cmd: Command) => {
+    setQuiet(!!o.quiet);
+    const explicit = explicitOptions(cmd);
+    const optimizer = o.optimizer as OptimizerKind;
+    if (o.resume && o.initFrom) throw new UserError('--resume and --init-from exclude each other; pick one');
+    const checkpointDir = o.checkpointDir as string;
+    const resume = o.resume === true ? `${checkpointDir}/latest.json` : ((o.resume as string | undefined) ?? null);
+    const epochs = o.epochs as number;
+    process.exitCode = await runTrain({
+      corpus,
+      model: {
+        model: o.model as CellKind,
+        hidden: o.hidden as number,
+        layers: o.layers as number,
+        embed: o.embed as number,
+        dropout: o.dropout as number,
+      },
+      optim: {
+        optimizer,
+        lr: (o.lr as number | undefined) ?? DEFAULT_LR[optimizer],
+        clip: o.clip as number,
+        clipNorm: o.clipNorm as number,
+        reduction: o.reduction as 'mean' | 'sum',
+      },
+      train: {
+        seqLength: o.seqLength as number,
+        batchSize: o.batchSize as number,
+        valFrac: o.valFrac as number,
+        iters: o.iters as number,
+        // an explicit budget in iterations or time replaces the default epoch bound
+        epochs: !explicit.has('epochs') && (explicit.has('iters') || explicit.has('time')) ? 0 : epochs,
+        time: (o.time as number | undefined) ?? TRAIN_DEFAULTS.time,
+        lrDecay: o.lrDecay as number,
+        lrDecayAfter: o.lrDecayAfter as number,
+        evalEvery: o.evalEvery as number,
+        printEvery: o.printEvery as number,
+        sampleEvery: o.sampleEvery as number,
+        checkpointDir,
+        seed: o.seed as number,
+      },
+      engine: { kernels: o.kernels as 'js' | 'wasm', threads: o.threads as number },
+      resume,
+      initFrom: (o.initFrom as string | undefined) ?? null,
+      explicit,
+      json: !!o.json,
+    });
+  });
+
+  // ---- sample ----
+  const sample = program
+    .command('sample')
+    .description('generate text from a checkpoint, streamed to stdout')
+    .option('--checkpoint <path>', 'checkpoint to sample from', SAMPLE_DEFAULTS.checkpoint)
+    .option('--len <n>', 'characters (code points) to generate', intArg('--len', 0), SAMPLE_DEFAULTS.len)
+    .option('--temperature <t>', 'divides the logits: lower is more conservative (0 = argmax)', floatArg('--temperature', 0, Infinity, '>= 0'), SAMPLE_DEFAULTS.temperature)
+    .option('--prime <text>', 'text to condition on, echoed before the sample', SAMPLE_DEFAULTS.prime)
+    .option('--no-echo', 'do not print the prime text')
+    .option('--argmax', 'always take the most likely character')
+    .option('--seed <n>', 'random seed', intArg('--seed', 0), SAMPLE_DEFAULTS.seed);
+  engineOptions(sample).action(async (o: Record<string, unknown>) => {
+    process.exitCode = await runSample({
+      checkpoint: o.checkpoint as string,
+      len: o.len as number,
+      temperature: o.temperature as number,
+      prime: o.prime as string,
+      echo: o.echo as boolean,
+      argmax: !!o.argmax,
+      seed: o.seed as number,
+      kernels: o.kernels as 'js' | 'wasm',
+      threads: o.threads as number,
+    });
+  });
+
+  // ---- eval ----
+  const evalCmd = program
+    .command('eval')
+    .description("loss of a checkpoint on text: nats/char, bits/char, perplexity (default: the checkpoint's validation split)")
+    .argument('[file...]', 'UTF-8 text files, concatenated; - reads stdin')
+    .option('--checkpoint <path>', 'checkpoint to evaluate', SAMPLE_DEFAULTS.checkpoint)
+    .option('--json', 'print {"chars","natsPerChar","bitsPerChar","perplexity"} on stdout');
+  engineOptions(evalCmd).action(async (files: string[], o: Record<string, unknown>) => {
+    process.exitCode = await runEval({
+      files,
+      checkpoint: o.checkpoint as string,
+      json: !!o.json,
+      kernels: o.kernels as 'js' | 'wasm',
+      threads: o.threads as number,
+    });
+  });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof UserError) {
+      errorLine(e.message);
+      process.exitCode = e.exitCode;
+    } else {
+      const err = e as Error;
+      errorLine(`internal error: ${err?.message ?? String(e)}${debug ? '' : ' (rerun with --debug for the stack trace)'}`);
+      if (debug && err?.stack) process.stderr.write(err.stack + '\n');
+      process.exitCode = 70;
+    }
+  }
+}

@@ -1,0 +1,393 @@
+// `charrnn train`: read the corpus, build (or restore) the model, and run the training loop:
+// schedule, evaluate and checkpoint, forward/backward, clip, update, report, stop.
+
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Batcher } from './batcher';
+import {
+  decodeTensor,
+  encodeTensor,
+  encodeTensors,
+  fingerprint,
+  loadTensors,
+  readCheckpoint,
+  writeFileAtomic,
+  FORMAT,
+  VERSION,
+  type CheckpointJSON,
+  type HistoryJSON,
+} from './checkpoint';
+import type { EngineConfig, ModelConfig, OptimConfig, TrainConfig } from './config';
+import { describeChar, readCorpus, splitCorpus, Vocab, type Corpus } from './data';
+import { UserError } from './errors';
+import { color, info, warn } from './log';
+import { Model } from './model';
+import { formatDuration, Reporter } from './report';
+import { Rng } from './rng';
+import { Sampler } from './sampler';
+import { Trainer } from './trainer';
+
+export interface TrainOptions {
+  corpus: string[];
+  model: ModelConfig;
+  optim: OptimConfig;
+  train: TrainConfig;
+  engine: EngineConfig;
+  /** Checkpoint to continue from, exactly. */
+  resume: string | null;
+  /** Checkpoint whose weights start a new run. */
+  initFrom: string | null;
+  /** Names of the options given on the command line (the others are defaults). */
+  explicit: Set<string>;
+  json: boolean;
+}
+
+/** The corpus used when none is given. */
+export function bundledCorpus(): string {
+  // dist/cli.js and src/train.ts are both one level below the package root.
+  return resolve(__dirname, '..', 'data', 'tinyshakespeare.txt');
+}
+
+const ARCH_KEYS = ['model', 'hidden', 'layers', 'embed'] as const;
+
+/** Architecture flags given on the command line must agree with a checkpoint's. */
+function checkArchitecture(opts: TrainOptions, ck: ModelConfig, flag: string): void {
+  for (const k of ARCH_KEYS) {
+    if (opts.explicit.has(k) && opts.model[k] !== ck[k]) {
+      throw new UserError(`--${k} ${opts.model[k]} disagrees with the checkpoint given to ${flag} (${k} ${ck[k]}); leave --${k} out`);
+    }
+  }
+}
+
+function resolveThreads(e: EngineConfig): number {
+  return e.threads > 0 ? e.threads : availableParallelism();
+}
+
+function describeUnknown(unknown: Map<number, number>): string {
+  const list = [...unknown.entries()].slice(0, 5).map(([cp, n]) => `${describeChar(cp)} x${n}`);
+  return list.join(', ') + (unknown.size > 5 ? `, and ${unknown.size - 5} more` : '');
+}
+
+export async function runTrain(opts: TrainOptions): Promise<number> {
+  let { model: modelCfg, optim, train: cfg } = opts;
+  const { engine } = opts;
+
+  // Resume: configuration, architecture and data from the checkpoint; flags given now override
+  // only what does not change the run's meaning (bounds, reporting, evaluation cadence).
+  let ck: CheckpointJSON | null = null;
+  if (opts.resume) {
+    ck = readCheckpoint(opts.resume);
+    if (!ck.training || !ck.optimizer || !ck.data) {
+      throw new UserError(`checkpoint ${opts.resume} has no training state to resume from (it was saved without it); use --init-from instead`);
+    }
+    checkArchitecture(opts, ck.model, '--resume');
+    const saved = ck.config as { train: TrainConfig; optim: OptimConfig };
+    for (const k of ['seqLength', 'batchSize', 'valFrac'] as const) {
+      if (opts.explicit.has(k) && cfg[k] !== saved.train[k]) {
+        throw new UserError(`--${kebab(k)} ${cfg[k]} disagrees with the checkpoint given to --resume (${saved.train[k]}); leave it out to resume`);
+      }
+    }
+    const keepTrain: (keyof TrainConfig)[] = ['iters', 'epochs', 'time', 'evalEvery', 'printEvery', 'sampleEvery', 'checkpointDir'];
+    const merged = { ...saved.train };
+    for (const k of keepTrain) if (opts.explicit.has(k)) (merged as Record<string, unknown>)[k] = cfg[k];
+    cfg = merged;
+    optim = saved.optim;
+    modelCfg = ck.model;
+  } else if (opts.initFrom) {
+    ck = readCheckpoint(opts.initFrom);
+    checkArchitecture(opts, ck.model, '--init-from');
+    modelCfg = { ...ck.model, dropout: opts.explicit.has('dropout') ? modelCfg.dropout : ck.model.dropout };
+  }
+
+  // Data.
+  const sources =
+    opts.corpus.length > 0 ? opts.corpus : ck?.data && opts.resume ? ck.data.sources : [bundledCorpus()];
+  const vocabIn = ck ? new Vocab(ck.vocab) : undefined;
+  const t0 = Date.now();
+  const corpus: Corpus = readCorpus(sources, vocabIn);
+  if (corpus.unknown.size > 0) {
+    throw new UserError(
+      `the corpus has characters outside the checkpoint's vocabulary: ${describeUnknown(corpus.unknown)}; ` +
+        `train a new model on it instead, or remove them`,
+    );
+  }
+  const fp = fingerprint(corpus.ids);
+  if (opts.resume && ck!.data!.fingerprint !== fp) {
+    throw new UserError(`the corpus differs from the one the checkpoint was trained on (${ck!.data!.sources.join(' ')}); pass the same files to resume`);
+  }
+  const { train: trainIds, val: valIds } = splitCorpus(corpus.ids, cfg.valFrac);
+  const B = cfg.batchSize;
+  const T = cfg.seqLength;
+  const batcher = new Batcher(trainIds, B, T);
+  let doVal = valIds.length > B;
+  if (cfg.valFrac > 0 && !doVal) warn(`the validation split (${valIds.length} characters) is too small for --batch-size ${B}; validation is off`);
+
+  // Model.
+  const shapes = [{ B, T }];
+  if (cfg.sampleEvery > 0) shapes.push({ B: 1, T: 1 });
+  const model = new Model(modelCfg, {
+    config: modelCfg,
+    vocabSize: corpus.vocab.size,
+    shapes,
+    optimizer: optim.optimizer,
+    kernels: engine.kernels,
+    threads: resolveThreads(engine),
+  });
+  try {
+    return await loop();
+  } finally {
+    model.close();
+  }
+
+  async function loop(): Promise<number> {
+    const rng = new Rng(cfg.seed);
+    const trainer = new Trainer(model, batcher, optim, rng);
+    let history: HistoryJSON = { train: [], val: [] };
+    let bestVal: number | null = null;
+    let evalsSinceBest = 0;
+    let elapsedBefore = 0;
+    let charsSeen = 0;
+    let lr = optim.lr;
+
+    if (ck && opts.resume) {
+      const st = ck.training!;
+      loadTensors(model.params.t, ck.tensors, ck.model, ck.vocab.length, opts.resume);
+      ck.optimizer!.slots.forEach((slot, i) => loadTensors(model.slots[i].t, slot, ck!.model, ck!.vocab.length, opts.resume!));
+      trainer.iter = st.iter;
+      batcher.epoch = st.epoch;
+      batcher.pos = st.batchPos;
+      trainer.ws.loadState(decodeTensor(st.hidden, 'training.hidden', opts.resume));
+      rng.setState(st.rng);
+      history = ck.history;
+      bestVal = st.bestValLoss;
+      evalsSinceBest = st.evalsSinceBest;
+      elapsedBefore = st.elapsed;
+      charsSeen = st.charsSeen;
+      lr = st.lr;
+    } else if (ck && opts.initFrom) {
+      loadTensors(model.params.t, ck.tensors, ck.model, ck.vocab.length, opts.initFrom);
+    } else {
+      model.init(rng);
+    }
+
+    // Bounds: iterations and epochs count from the start of the run.
+    const bpe = batcher.batchesPerEpoch;
+    const iterBounds = [cfg.iters > 0 ? cfg.iters : Infinity, cfg.epochs > 0 ? cfg.epochs * bpe : Infinity];
+    const maxIters = Math.min(...iterBounds);
+    const totalIters = Number.isFinite(maxIters) ? maxIters : null;
+
+    info(
+      `${color.bold('charrnn train')}: ${sources.join(' ')}: ${corpus.bytes.toLocaleString('en-US')} bytes, ` +
+        `${corpus.ids.length.toLocaleString('en-US')} characters, vocabulary ${corpus.vocab.size} ` +
+        `(read in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
+    info(
+      `model: ${modelCfg.model}, ${modelCfg.layers} x ${modelCfg.hidden}, ${modelCfg.embed > 0 ? 'embedding ' + modelCfg.embed : 'one-hot input'}, ` +
+        `dropout ${modelCfg.dropout}: ${model.paramCount.toLocaleString('en-US')} parameters`,
+    );
+    info(
+      `training: ${trainIds.length.toLocaleString('en-US')} chars, validation ${doVal ? valIds.length.toLocaleString('en-US') : 'off'}; ` +
+        `batch ${B} x seq ${T}, ${bpe} batches/epoch; ${optim.optimizer} lr ${optim.lr}, clip ${optim.clip}` +
+        `${optim.clipNorm > 0 ? ', clip-norm ' + optim.clipNorm : ''}; stop at ${describeBounds(cfg, totalIters)}; ` +
+        `kernels ${engine.kernels}${engine.kernels === 'wasm' ? ' x' + resolveThreads(engine) + ' threads' : ''}; seed ${cfg.seed}` +
+        (opts.resume ? `; resuming at iteration ${trainer.iter}` : opts.initFrom ? `; weights from ${opts.initFrom}` : ''),
+    );
+    mkdirSync(cfg.checkpointDir, { recursive: true });
+
+    const reporter = new Reporter(opts.json, cfg.printEvery);
+    const sessionStart = Date.now();
+    const elapsed = () => elapsedBefore + (Date.now() - sessionStart) / 1000;
+    let stopSignal: NodeJS.Signals | null = null;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopSignal) process.exit(sig === 'SIGINT' ? 130 : 143); // second signal: leave now
+      stopSignal = sig;
+      reporter.note(color.yellow(`${sig}: stopping after this step and saving ${join(cfg.checkpointDir, 'latest.json')} (again to quit now)`));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const save = (name: string) => {
+      const json: CheckpointJSON = {
+        format: FORMAT,
+        version: VERSION,
+        created: new Date().toISOString(),
+        model: modelCfg,
+        config: { train: cfg, optim, engine },
+        vocab: [...corpus.vocab.codePoints],
+        tensors: encodeTensors(model.params.t, modelCfg, model.V),
+        optimizer: {
+          kind: optim.optimizer,
+          step: trainer.iter,
+          slots: model.slots.map((s) => encodeTensors(s.t, modelCfg, model.V)),
+        },
+        training: {
+          iter: trainer.iter,
+          epoch: batcher.epoch,
+          batchPos: batcher.pos,
+          rng: rng.state(),
+          hidden: hiddenState(),
+          bestValLoss: bestVal,
+          evalsSinceBest,
+          elapsed: elapsed(),
+          charsSeen,
+          lr,
+        },
+        data: { sources: sources.map((s) => (s === '-' ? s : resolve(s))), chars: corpus.ids.length, fingerprint: fp, valFrac: cfg.valFrac },
+        history,
+      };
+      writeFileAtomic(join(cfg.checkpointDir, name), JSON.stringify(json));
+    };
+    const hiddenState = () => {
+      const h = new Float32Array(trainer.ws.stateSize);
+      trainer.ws.saveState(h);
+      return encodeTensor(h, [h.length]);
+    };
+
+    const evaluateAndSave = () => {
+      let improved = false;
+      if (doVal) {
+        const v = trainer.evaluate(valIds);
+        history.val.push([trainer.iter, charsSeen, v.loss]);
+        improved = bestVal === null || v.loss < bestVal;
+        if (improved) {
+          bestVal = v.loss;
+          evalsSinceBest = 0;
+        } else evalsSinceBest++;
+        reporter.emit({ type: 'val', iter: trainer.iter, epoch: batcher.epochFloat, valLoss: v.loss, bestValLoss: bestVal });
+        lastVal = v.loss;
+      }
+      save('latest.json');
+      if (improved) save('best.json');
+    };
+
+    const preview = () => {
+      // A generator of its own, so previews never change the training numbers.
+      const sampler = new Sampler(model, corpus.vocab, new Rng(`${cfg.seed}:preview:${trainer.iter}`), 1);
+      sampler.reset();
+      const nl = corpus.vocab.id(10);
+      sampler.feed(nl >= 0 ? nl : 0);
+      let text = '';
+      for (let i = 0; i < 200; i++) {
+        const id = sampler.pick({ temperature: 1, argmax: false });
+        text += corpus.vocab.char(id);
+        sampler.feed(id);
+      }
+      reporter.note(color.dim(`--- sample at iteration ${trainer.iter} ---\n${text}\n---`));
+    };
+
+    let lastVal: number | null = history.val.length ? history.val[history.val.length - 1][2] : null;
+    let firstLoss: number | null = history.train.length ? history.train[0][2] : null;
+    let lossSum = 0;
+    let lossCount = 0;
+    let windowStart = Date.now();
+    let windowChars = 0;
+    let speed = 0;
+    let stoppedBy = 'done';
+
+    for (;;) {
+      // stop: budgets and signals
+      if (stopSignal) {
+        stoppedBy = stopSignal;
+        break;
+      }
+      if (trainer.iter >= maxIters) break;
+      if (cfg.time > 0 && elapsed() >= cfg.time) {
+        stoppedBy = 'time';
+        break;
+      }
+
+      // schedule: char-rnn's decay, at the end of every epoch from epoch lrDecayAfter on
+      if (cfg.lrDecay !== 1) {
+        const completed = Math.floor(trainer.iter / bpe);
+        lr = optim.lr * cfg.lrDecay ** Math.max(0, completed - Math.max(cfg.lrDecayAfter, 1) + 1);
+      }
+
+      // forward/backward, clip, update
+      const r = trainer.step(lr);
+      charsSeen += B * T;
+
+      // guard: a NaN or exploding loss stops the run; the last checkpoint stays as it was
+      if (firstLoss === null) firstLoss = r.loss;
+      if (!Number.isFinite(r.loss) || r.loss > 3 * firstLoss) {
+        reporter.stop();
+        throw new UserError(
+          `the loss ${Number.isFinite(r.loss) ? 'exploded to ' + r.loss.toFixed(3) : 'became ' + r.loss} at iteration ${trainer.iter}; ` +
+            `the last checkpoint in ${cfg.checkpointDir} is intact. Lower --lr or set --clip-norm, then --resume`,
+        );
+      }
+
+      // report
+      lossSum += r.loss;
+      lossCount++;
+      windowChars += B * T;
+      const now = Date.now();
+      if (now - windowStart > 1000 || speed === 0) {
+        speed = (windowChars * 1000) / Math.max(1, now - windowStart);
+        windowStart = now;
+        windowChars = 0;
+      }
+      const itersLeft = totalIters !== null ? totalIters - trainer.iter : Infinity;
+      const etas = [itersLeft * ((B * T) / Math.max(speed, 1e-9)), cfg.time > 0 ? cfg.time - elapsed() : Infinity];
+      const eta = Math.min(...etas);
+      reporter.update({
+        iter: trainer.iter,
+        totalIters,
+        epoch: batcher.epochFloat,
+        loss: r.loss,
+        valLoss: lastVal,
+        lr,
+        charsPerSec: speed,
+        eta: Number.isFinite(eta) ? eta : null,
+      });
+      if (trainer.iter % cfg.printEvery === 0) {
+        history.train.push([trainer.iter, charsSeen, lossSum / lossCount]);
+        lossSum = 0;
+        lossCount = 0;
+      }
+
+      // evaluate and checkpoint
+      if (trainer.iter % cfg.evalEvery === 0) evaluateAndSave();
+      if (cfg.sampleEvery > 0 && trainer.iter % cfg.sampleEvery === 0) preview();
+
+      // let signals in
+      await new Promise<void>((r) => setImmediate(r));
+    }
+
+    // The end: evaluate and save (after a signal only save, to be quick).
+    if (stopSignal) save('latest.json');
+    else if (history.val.length === 0 || history.val[history.val.length - 1][0] !== trainer.iter) evaluateAndSave();
+    else save('latest.json');
+    reporter.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    const summary = {
+      type: 'done',
+      iter: trainer.iter,
+      epoch: batcher.epochFloat,
+      valLoss: lastVal,
+      bestValLoss: bestVal,
+      seconds: elapsed(),
+      stoppedBy,
+      checkpoint: join(cfg.checkpointDir, 'latest.json'),
+    };
+    reporter.emit(summary);
+    info(
+      `${stopSignal ? 'stopped' : 'done'} at iteration ${trainer.iter} (epoch ${batcher.epochFloat.toFixed(2)}) after ${formatDuration(elapsed())}` +
+        `${lastVal !== null ? `: val loss ${lastVal.toFixed(4)} nats/char (${(lastVal / Math.LN2).toFixed(3)} bits/char), best ${bestVal!.toFixed(4)}` : ''}. ` +
+        `Saved ${join(cfg.checkpointDir, 'latest.json')}${bestVal !== null ? ' and best.json' : ''}; sample with: charrnn sample --checkpoint ${join(cfg.checkpointDir, 'latest.json')}`,
+    );
+    return stopSignal === 'SIGINT' ? 130 : stopSignal === 'SIGTERM' ? 143 : 0;
+  }
+}
+
+function describeBounds(cfg: TrainConfig, totalIters: number | null): string {
+  const parts: string[] = [];
+  if (totalIters !== null) parts.push(`iteration ${totalIters}`);
+  if (cfg.time > 0) parts.push(`${formatDuration(cfg.time)} of training`);
+  return parts.length ? parts.join(' or ') : 'Ctrl-C (no bound)';
+}
+
+function kebab(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
