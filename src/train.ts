@@ -346,9 +346,11 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
         lossCount = 0;
       }
 
-      // evaluate and checkpoint
+      // evaluate and checkpoint (not counted in the training speed)
+      const pauseStart = Date.now();
       if (trainer.iter % cfg.evalEvery === 0) evaluateAndSave();
       if (cfg.sampleEvery > 0 && trainer.iter % cfg.sampleEvery === 0) preview();
+      windowStart += Date.now() - pauseStart;
 
       // let signals in
       await new Promise<void>((r) => setImmediate(r));
