@@ -157,6 +157,13 @@ export function readCheckpoint(file: string): CheckpointJSON {
   if (!Array.isArray(ck.vocab) || ck.vocab.length < 1 || ck.vocab.some((c) => !Number.isInteger(c) || c < 0 || c > 0x10ffff)) {
     throw new UserError(`checkpoint ${file}: vocab must be a non-empty list of code points`);
   }
+  // Only format, version, model, vocab and tensors are required: the run's record and training
+  // state may be absent (a checkpoint written by another tool); consumers see null / empty.
+  if (!ck.config || typeof ck.config !== 'object') ck.config = {};
+  ck.optimizer ??= null;
+  ck.training ??= null;
+  ck.data ??= null;
+  if (!ck.history || !Array.isArray(ck.history.train) || !Array.isArray(ck.history.val)) ck.history = { train: [], val: [] };
   return ck;
 }
 

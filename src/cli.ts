@@ -17,7 +17,7 @@ import {
 } from './config';
 import { UserError } from './errors';
 import { runEval } from './eval';
-import { errorLine, setQuiet } from './log';
+import { color, errorLine, setQuiet } from './log';
 import { runSample } from './sample';
 import { runTrain } from './train';
 
@@ -57,6 +57,20 @@ export function parseDuration(v: string): number {
   return sec;
 }
 
+/**
+ * Commander's own errors (a bad flag value, an unknown option, too many arguments) as one line,
+ * `charrnn: <message> (run with --help for usage)`, like every other user error.
+ */
+export function formatParseError(str: string): string {
+  const msg = str
+    .trim()
+    .replace(/^error: /, '')
+    // our argument parsers already name the flag and the value
+    .replace(/^option '[^']*' argument '[\s\S]*' is invalid\. (?=--)/, '')
+    .replace(/\s*\n\s*/g, ' ');
+  return `${color.red('charrnn: ')}${msg} (run with --help for usage)\n`;
+}
+
 function choice<T extends string>(flag: string, choices: readonly T[]) {
   return (v: string): T => {
     if (!choices.includes(v as T)) throw new InvalidArgumentError(`${flag} expects one of ${choices.join(', ')}, got "${v}".`);
@@ -89,7 +103,7 @@ export function buildProgram(): Command {
   const program = new Command('charrnn')
     .description('Character-level RNN / LSTM / GRU language models: train on any UTF-8 text, sample, evaluate.')
     .version(process.env.CHARRNN_VERSION ?? '0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(formatParseError(str)) })
     .configureHelp({ sortOptions: false });
 
   // ---- train ----
@@ -134,7 +148,7 @@ export function buildProgram(): Command {
     .option('--checkpoint-dir <dir>', 'where latest.json and best.json are written', TRAIN_DEFAULTS.checkpointDir)
     .option('--resume [path]', 'continue a run exactly where it stopped (default: <checkpoint-dir>/latest.json)')
     .option('--init-from <path>', 'start a new run from the weights of a checkpoint')
-    .option('--seed <n>', 'random seed (initialisation, dropout, data order)', intArg('--seed', 0), TRAIN_DEFAULTS.seed)
+    .option('--seed <n>', 'random seed (initialisation, dropout, sample previews)', intArg('--seed', 0), TRAIN_DEFAULTS.seed)
     .option('--quiet', 'no progress output, only warnings and errors')
     .option('--json', 'one JSON object a line on stdout for each report and evaluation');
   engineOptions(train).action(async (corpus: string[], o: Record<string, unknown>, cmd: Command) => {
@@ -246,4 +260,18 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = 70;
     }
   }
+}
+
+/** The README's flag tables, made from the same option definitions as --help. */
+export function flagTables(): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return buildProgram()
+    .commands.map((cmd) => {
+      const rows = cmd.options.map((o) => {
+        const d = o.defaultValue === undefined || o.negate ? '' : o.defaultValue === '' ? '`""`' : '`' + String(o.defaultValue) + '`';
+        return `| \`${esc(o.flags)}\` | ${d} | ${esc(o.description)} |`;
+      });
+      return [`### \`charrnn ${cmd.name()}\``, '', esc(cmd.description()), '', '| flag | default | meaning |', '|---|---|---|', ...rows].join('\n');
+    })
+    .join('\n\n');
 }

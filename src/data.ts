@@ -108,6 +108,13 @@ function* chunksOf(path: string): Generator<Uint8Array> {
   }
 }
 
+/** Start of the character `b` ends inside of: its lead byte, before up to 3 continuation bytes. */
+function incompleteTailStart(b: Uint8Array): number {
+  let k = b.length - 1;
+  while (k > 0 && k > b.length - 4 && (b[k] & 0xc0) === 0x80) k--;
+  return Math.max(k, 0);
+}
+
 /** Byte offset of the first invalid UTF-8 sequence in `b` (only called once decoding failed). */
 function firstInvalidUtf8(b: Uint8Array): number {
   let lo = 0;
@@ -122,7 +129,14 @@ function firstInvalidUtf8(b: Uint8Array): number {
       hi = mid - 1;
     }
   }
-  return lo;
+  // The byte at lo cannot follow the prefix; when the prefix ends inside a character (a lead byte
+  // whose continuation never comes, e.g. Latin-1 'é' = E9 before a space), that character is the error.
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, lo));
+    return lo;
+  } catch {
+    return incompleteTailStart(b.subarray(0, lo));
+  }
 }
 
 /**
@@ -134,6 +148,7 @@ function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: s
   for (const path of paths) {
     const dec = new TextDecoder('utf-8', { fatal: true });
     let offset = 0;
+    let last: Uint8Array | null = null; // the last chunk, to locate a character cut off at the end
     const source = path === '-' && stdin ? stdin : chunksOf(path);
     for (const chunk of source) {
       const nul = chunk.indexOf(0);
@@ -150,11 +165,13 @@ function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: s
       }
       visit(s);
       offset += chunk.length;
+      last = chunk;
     }
     try {
       visit(dec.decode());
     } catch {
-      throw new UserError(`${path === '-' ? 'stdin' : path} is not valid UTF-8 (it ends inside a character, byte ${offset}); convert it first`);
+      const at = last ? offset - last.length + incompleteTailStart(last) : offset;
+      throw new UserError(`${path === '-' ? 'stdin' : path} is not valid UTF-8 (it ends inside a character that starts at byte ${at}); convert it first`);
     }
     bytes += offset;
   }

@@ -3,6 +3,7 @@
 
 import cliProgress from 'cli-progress';
 import { color, info, isQuiet, setLogSink } from './log';
+import { exitQuietlyOnClosedStdout } from './output';
 
 export interface Progress {
   iter: number;
@@ -38,6 +39,9 @@ export class Reporter {
     private readonly json: boolean,
     private readonly printEvery: number,
   ) {
+    // `charrnn train --json | head -1`: a reader that goes away ends the run quietly, as for sample
+    // (the checkpoints on disk are those of the last evaluation: they are written atomically).
+    if (json) exitQuietlyOnClosedStdout();
     if (!isQuiet() && process.stderr.isTTY) {
       this.multi = new cliProgress.MultiBar(
         {

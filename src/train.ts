@@ -82,7 +82,10 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       throw new UserError(`checkpoint ${opts.resume} has no training state to resume from (it was saved without it); use --init-from instead`);
     }
     checkArchitecture(opts, ck.model, '--resume');
-    const saved = ck.config as { train: TrainConfig; optim: OptimConfig };
+    const saved = ck.config as { train?: TrainConfig; optim?: OptimConfig };
+    if (!saved.train || !saved.optim) {
+      throw new UserError(`checkpoint ${opts.resume} does not record its training configuration (config.train, config.optim); use --init-from instead`);
+    }
     for (const k of ['seqLength', 'batchSize', 'valFrac'] as const) {
       if (opts.explicit.has(k) && cfg[k] !== saved.train[k]) {
         throw new UserError(`--${kebab(k)} ${cfg[k]} disagrees with the checkpoint given to --resume (${saved.train[k]}); leave it out to resume`);
@@ -207,6 +210,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
+    let savedOnce = false; // whether this run has written a checkpoint (for the explosion message)
     const save = (name: string) => {
       const json: CheckpointJSON = {
         format: FORMAT,
@@ -237,6 +241,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
         history,
       };
       writeFileAtomic(join(cfg.checkpointDir, name), JSON.stringify(json));
+      savedOnce = true;
     };
     const hiddenState = () => {
       const h = new Float32Array(trainer.ws.stateSize);
@@ -307,13 +312,17 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       const r = trainer.step(lr);
       charsSeen += B * T;
 
-      // guard: a NaN or exploding loss stops the run; the last checkpoint stays as it was
+      // guard: a NaN or exploding loss stops the run; the last checkpoint stays as it was.
+      // "Exploding" is relative to the first loss, but never below the uniform guess ln V: a run
+      // from trained weights (--init-from) can start near 0 and meet harder text later.
       if (firstLoss === null) firstLoss = r.loss;
-      if (!Number.isFinite(r.loss) || r.loss > 3 * firstLoss) {
+      if (!Number.isFinite(r.loss) || r.loss > 3 * Math.max(firstLoss, Math.log(model.V))) {
         reporter.stop();
         throw new UserError(
           `the loss ${Number.isFinite(r.loss) ? 'exploded to ' + r.loss.toFixed(3) : 'became ' + r.loss} at iteration ${trainer.iter}; ` +
-            `the last checkpoint in ${cfg.checkpointDir} is intact. Lower --lr or set --clip-norm, then --resume`,
+            (savedOnce || opts.resume
+              ? `the last checkpoint in ${cfg.checkpointDir} is intact. Lower --lr or set --clip-norm, then --resume`
+              : `no checkpoint was saved yet (the first is due at iteration ${Math.min(cfg.evalEvery, maxIters)}). Lower --lr or set --clip-norm and start again`),
         );
       }
 
