@@ -45,6 +45,8 @@ export interface TrainingStateJSON {
   charsSeen: number;
   /** Learning rate in force after the last update. */
   lr: number;
+  /** Sum and count of the training losses since the last history point (optional). */
+  pendingLoss?: [number, number];
 }
 
 export interface DataJSON {
@@ -86,6 +88,9 @@ export function decodeTensor(t: TensorJSON, name: string, file: string): Float32
   }
   if (t.dtype !== 'float32' || t.encoding !== 'base64') {
     throw new UserError(`checkpoint ${file}: tensor ${name} has dtype ${t.dtype}/${t.encoding}; this version reads float32/base64`);
+  }
+  if (t.data.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(t.data)) {
+    throw new UserError(`checkpoint ${file}: tensor ${name} is not valid base64 (truncated?)`);
   }
   const buf = Buffer.from(t.data, 'base64');
   const n = t.shape.reduce((a, b) => a * b, 1);
@@ -157,6 +162,7 @@ export function readCheckpoint(file: string): CheckpointJSON {
   if (!Array.isArray(ck.vocab) || ck.vocab.length < 1 || ck.vocab.some((c) => !Number.isInteger(c) || c < 0 || c > 0x10ffff)) {
     throw new UserError(`checkpoint ${file}: vocab must be a non-empty list of code points`);
   }
+  if (new Set(ck.vocab).size !== ck.vocab.length) throw new UserError(`checkpoint ${file}: vocab lists a code point twice`);
   // Only format, version, model, vocab and tensors are required: the run's record and training
   // state may be absent (a checkpoint written by another tool); consumers see null / empty.
   if (!ck.config || typeof ck.config !== 'object') ck.config = {};

@@ -4,6 +4,7 @@
 import { fingerprint, modelFromCheckpoint, readCheckpoint } from './checkpoint';
 import { describeChar, readCorpus, splitCorpus, Vocab, type Ids } from './data';
 import { UserError } from './errors';
+import { resolveThreads } from './kernels';
 import { warn } from './log';
 import { exitQuietlyOnClosedStdout } from './output';
 import { evaluateText } from './trainer';
@@ -47,7 +48,7 @@ export async function runEval(o: EvalOptions): Promise<number> {
   }
   if (ids.length < 2) throw new UserError(`${what} has fewer than 2 characters in the model's vocabulary; nothing to evaluate`);
 
-  const model = modelFromCheckpoint(ck, o.checkpoint, { shapes: [{ B: 1, T: EVAL_T }], kernels: o.kernels, threads: o.threads || undefined });
+  const model = modelFromCheckpoint(ck, o.checkpoint, { shapes: [{ B: 1, T: EVAL_T }], kernels: o.kernels, threads: resolveThreads(o.threads) });
   let r: { loss: number; count: number };
   try {
     r = evaluateText(model.workspaces[0], ids);

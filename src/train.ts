@@ -2,7 +2,6 @@
 // schedule, evaluate and checkpoint, forward/backward, clip, update, report, stop.
 
 import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Batcher } from './batcher';
 import {
@@ -22,6 +21,7 @@ import type { EngineConfig, ModelConfig, OptimConfig, TrainConfig } from './conf
 import { describeChar, readCorpus, splitCorpus, Vocab, type Corpus } from './data';
 import { UserError } from './errors';
 import { color, info, warn } from './log';
+import { resolveThreads } from './kernels';
 import { Model } from './model';
 import { formatDuration, Reporter } from './report';
 import { Rng } from './rng';
@@ -60,10 +60,6 @@ function checkArchitecture(opts: TrainOptions, ck: ModelConfig, flag: string): v
   }
 }
 
-function resolveThreads(e: EngineConfig): number {
-  return e.threads > 0 ? e.threads : availableParallelism();
-}
-
 function describeUnknown(unknown: Map<number, number>): string {
   const list = [...unknown.entries()].slice(0, 5).map(([cp, n]) => `${describeChar(cp)} x${n}`);
   return list.join(', ') + (unknown.size > 5 ? `, and ${unknown.size - 5} more` : '');
@@ -71,7 +67,7 @@ function describeUnknown(unknown: Map<number, number>): string {
 
 export async function runTrain(opts: TrainOptions): Promise<number> {
   let { model: modelCfg, optim, train: cfg } = opts;
-  const { engine } = opts;
+  let { engine } = opts;
 
   // Resume: configuration, architecture and data from the checkpoint; flags given now override
   // only what does not change the run's meaning (bounds, reporting, evaluation cadence).
@@ -96,6 +92,14 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     for (const k of keepTrain) if (opts.explicit.has(k)) (merged as Record<string, unknown>)[k] = cfg[k];
     cfg = merged;
     optim = saved.optim;
+    // The same kernels and threads as before, unless asked otherwise, so the numbers match bit for bit.
+    const savedEngine = (ck.config as { engine?: EngineConfig }).engine;
+    if (savedEngine) {
+      engine = {
+        kernels: opts.explicit.has('kernels') ? engine.kernels : savedEngine.kernels,
+        threads: opts.explicit.has('threads') ? engine.threads : savedEngine.threads,
+      };
+    }
     modelCfg = ck.model;
   } else if (opts.initFrom) {
     ck = readCheckpoint(opts.initFrom);
@@ -135,7 +139,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     shapes,
     optimizer: optim.optimizer,
     kernels: engine.kernels,
-    threads: resolveThreads(engine),
+    threads: resolveThreads(engine.threads),
   });
   try {
     return await loop();
@@ -193,7 +197,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       `training: ${trainIds.length.toLocaleString('en-US')} chars, validation ${doVal ? valIds.length.toLocaleString('en-US') : 'off'}; ` +
         `batch ${B} x seq ${T}, ${bpe} batches/epoch; ${optim.optimizer} lr ${optim.lr}, clip ${optim.clip}` +
         `${optim.clipNorm > 0 ? ', clip-norm ' + optim.clipNorm : ''}; stop at ${describeBounds(cfg, totalIters)}; ` +
-        `kernels ${engine.kernels}${engine.kernels === 'wasm' ? ' x' + resolveThreads(engine) + ' threads' : ''}; seed ${cfg.seed}` +
+        `kernels ${engine.kernels}${engine.kernels === 'wasm' ? ' x' + resolveThreads(engine.threads) + ' threads' : ''}; seed ${cfg.seed}` +
         (opts.resume ? `; resuming at iteration ${trainer.iter}` : opts.initFrom ? `; weights from ${opts.initFrom}` : ''),
     );
     mkdirSync(cfg.checkpointDir, { recursive: true });
@@ -236,6 +240,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
           elapsed: elapsed(),
           charsSeen,
           lr,
+          pendingLoss: [lossSum, lossCount],
         },
         data: { sources: sources.map((s) => (s === '-' ? s : resolve(s))), chars: corpus.ids.length, fingerprint: fp, valFrac: cfg.valFrac },
         history,
@@ -283,8 +288,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
 
     let lastVal: number | null = history.val.length ? history.val[history.val.length - 1][2] : null;
     let firstLoss: number | null = history.train.length ? history.train[0][2] : null;
-    let lossSum = 0;
-    let lossCount = 0;
+    let [lossSum, lossCount] = (opts.resume && ck?.training?.pendingLoss) || [0, 0];
     let windowStart = Date.now();
     let windowChars = 0;
     let speed = 0;

@@ -1,5 +1,6 @@
 // `charrnn train` end to end: checkpoints on disk, what goes to stderr and stdout, --json lines.
 
+import { DEFAULT_LR } from '../src/config';
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -116,7 +117,7 @@ describe('charrnn train --json (js kernels)', () => {
     expect(train.map((o) => o.iter)).toEqual([10, 20, 30]);
     for (const o of train) {
       expect(Number.isFinite(o.loss)).toBe(true);
-      expect(o.lr).toBe(0.1);
+      expect(o.lr).toBe(DEFAULT_LR.adagrad); // the documented default of the default optimizer
     }
     expect(val.map((o) => o.iter)).toEqual([10, 20, 30]);
     for (const o of val) expect(Number.isFinite(o.valLoss)).toBe(true);

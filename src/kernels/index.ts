@@ -3,12 +3,18 @@
 // wasm: the WebAssembly memory and the SIMD kernels (float32 only), optionally on several
 // threads that share that memory.
 
+import { availableParallelism } from 'node:os';
 import type { Dtype } from '../arena';
 import { jsKernels } from './js';
 import type { Kernels } from './types';
 import { createWasmBackend } from './wasm'; // reads the .wasm file only when called
 
 export type KernelKind = 'js' | 'wasm';
+
+/** --threads 0 means one per core. */
+export function resolveThreads(threads: number): number {
+  return threads > 0 ? threads : availableParallelism();
+}
 
 export interface Backend {
   readonly kernels: Kernels;

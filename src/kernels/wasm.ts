@@ -54,8 +54,11 @@ export interface WasmExports {
   ctrlBytes(): number;
   scratchBytes(): number;
   init(ctrl: number, scratch: number, threads: number): void;
-  tune(rawRows: number, splitMacs: number, spinWorker: number, spinMain: number): void;
+  defaultTuning(): void;
+  /** Sets heuristic number `knob` (see TUNING_KNOBS) unless value < 0; returns the old value. */
+  setTuning(knob: number, value: number): number;
   workerLoop(): void;
+  workerFailed(): void;
   stopWorkers(): void;
   matmul(out: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
   matmulTN(out: number, a: number, b: number, M: number, K: number, N: number): void;
@@ -67,15 +70,40 @@ export interface WasmExports {
   mul(out: number, a: number, b: number, n: number): void;
   fillRows(out: number, bias: number, M: number, N: number): void;
   sumRows(dbias: number, d: number, M: number, N: number): void;
-  gatherRows(out: number, ids: number, table: number, M: number, N: number, acc: number): void;
-  scatterRows(dtable: number, d: number, ids: number, M: number, N: number): void;
+  /** These four return 1 + the row of the first id out of range (nothing done), else 0 (>= 0 loss). */
+  gatherRows(out: number, ids: number, table: number, M: number, N: number, acc: number, rows: number): number;
+  scatterRows(dtable: number, d: number, ids: number, M: number, N: number, rows: number): number;
   lstmForward(h: number, c: number, gates: number, cPrev: number, B: number, H: number): void;
   lstmBackward(dgates: number, dc: number, dh: number, gates: number, c: number, cPrev: number, B: number, H: number): void;
   gruForward(h: number, xg: number, hg: number, hPrev: number, B: number, H: number): void;
   gruBackward(dxg: number, dhg: number, dhPrev: number, dh: number, act: number, hg: number, hPrev: number, B: number, H: number): void;
+  /** The loss, or -(1 + row) of the first target out of range. */
   softmaxXent(probs: number, targets: number, M: number, V: number): number;
-  softmaxXentBackward(dlogits: number, probs: number, targets: number, scale: number, M: number, V: number): void;
+  softmaxXentBackward(dlogits: number, probs: number, targets: number, scale: number, M: number, V: number): number;
 }
+
+/**
+ * The kernels' heuristics (defaults in assembly/kernels.ts, defaultTuning). Shared by all
+ * threads of a backend. For benchmarks and tests; results do not depend on them beyond
+ * float rounding (and not at all on the split ones).
+ */
+export interface Tuning {
+  /** Products with fewer output rows than this read B in place, without packing. */
+  rawRowsBelow: number;
+  /** matmul reads B in place when it has at most this many floats. */
+  rawBMaxFloats: number;
+  /** Products below this many multiply-adds run on the calling thread only. */
+  splitMinMacs: number;
+  /** Recurrent-cell steps below this many elements (B*H) run on the calling thread only. */
+  splitMinCell: number;
+  /** Spins before a waiting worker / the waiting main thread sleeps. */
+  spinWorker: number;
+  spinMain: number;
+}
+/** Knob numbers of setTuning, in order. */
+const TUNING_KNOBS: readonly (keyof Tuning)[] = [
+  'rawRowsBelow', 'rawBMaxFloats', 'splitMinMacs', 'splitMinCell', 'spinWorker', 'spinMain',
+];
 
 /** Which build of the kernels: 'relaxed' uses fused multiply-add (relaxed SIMD). */
 export type SimdVariant = 'plain' | 'relaxed';
@@ -92,6 +120,8 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   /** The raw exports (tests, benchmarks). */
   readonly exports: WasmExports;
+  /** Changes some heuristics; returns all their previous values (to restore them). */
+  tune(changes: Partial<Tuning>): Tuning;
 }
 
 const ALIGN = 64;
@@ -115,26 +145,41 @@ interface Compiled {
   simd: SimdVariant;
   dir: string;
 }
-const compiled = new Map<string, Compiled>();
+/** Compiled modules, per variant (compiling once per process; workers get the same one). */
+const compiled = new Map<SimdVariant, Compiled>();
+/** What 'auto' resolved to, once tried. */
+let autoVariant: SimdVariant | null = null;
 
-/** Compiles (once per process) the requested variant; 'auto' prefers relaxed SIMD. */
+/** Relaxed SIMD: Node 20 (V8 11.3) has it behind a flag, newer engines validate it as is. */
+function relaxedUsable(bytes: Uint8Array): boolean {
+  if (WA.validate(bytes)) return true;
+  // Wasm feature flags are read when a module is validated, so setting this now works.
+  setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return WA.validate(bytes);
+}
+
+/** Compiles the requested variant; 'auto' is relaxed when it is built and usable, else plain. */
 function compile(want: 'auto' | SimdVariant): Compiled {
+  if (want === 'auto') {
+    if (autoVariant) return compile(autoVariant);
+    try {
+      const c = existsSync(join(distDir(), 'kernels-relaxed.wasm')) ? compile('relaxed') : compile('plain');
+      autoVariant = c.simd;
+      return c;
+    } catch (e) {
+      if (!/relaxed SIMD/.test(String(e))) throw e;
+      autoVariant = 'plain';
+      return compile('plain');
+    }
+  }
   const hit = compiled.get(want);
   if (hit) return hit;
   const dir = distDir();
-  let result: Compiled | null = null;
-  const relaxedPath = join(dir, 'kernels-relaxed.wasm');
-  if (want !== 'plain' && existsSync(relaxedPath)) {
-    const bytes = readFileSync(relaxedPath);
-    // Node 20 (V8 11.3) has relaxed SIMD behind a flag; newer engines validate it as is.
-    // Wasm feature flags are read when a module is validated, so setting it now works.
-    if (!WA.validate(bytes)) setFlagsFromString('--experimental-wasm-relaxed-simd');
-    if (WA.validate(bytes)) result = { module: new WA.Module(bytes), simd: 'relaxed', dir };
-    else if (want === 'relaxed') throw new Error('this engine cannot run relaxed SIMD (kernels-relaxed.wasm)');
-  } else if (want === 'relaxed') {
-    throw new Error(`${relaxedPath} not found: run \`npm run build\``);
-  }
-  if (!result) result = { module: new WA.Module(readFileSync(join(dir, 'kernels.wasm'))), simd: 'plain', dir };
+  const path = join(dir, want === 'relaxed' ? 'kernels-relaxed.wasm' : 'kernels.wasm');
+  if (!existsSync(path)) throw new Error(`${path} not found: run \`npm run build\``);
+  const bytes = readFileSync(path);
+  if (want === 'relaxed' && !relaxedUsable(bytes)) throw new Error('this engine cannot run relaxed SIMD');
+  const result: Compiled = { module: new WA.Module(bytes), simd: want, dir };
   compiled.set(want, result);
   return result;
 }
@@ -166,6 +211,7 @@ export function createWasmBackend(bytes: number, threads: number, opts: WasmBack
   const buffer = memory.buffer;
   const ex = instantiate(module, memory);
   ex.init(ctrl, scratch0, nthreads);
+  ex.defaultTuning(); // before any worker exists
 
   const workers: Worker[] = [];
   if (nthreads > 1) {
@@ -189,6 +235,14 @@ export function createWasmBackend(bytes: number, threads: number, opts: WasmBack
     simd,
     threads: nthreads,
     exports: ex,
+    tune(changes) {
+      const old = {} as Tuning;
+      TUNING_KNOBS.forEach((k, i) => {
+        const v = changes[k];
+        old[k] = ex.setTuning(i, v === undefined ? -1 : Math.max(0, Math.min(0x7fffffff, Math.round(v))));
+      });
+      return old;
+    },
     close() {
       if (closed) return;
       closed = true;
@@ -223,6 +277,14 @@ function wasmKernels(ex: WasmExports, buffer: SharedArrayBuffer): Kernels {
     if (v.length < n) throw new RangeError(`wasm kernels: ${kernel}: ${arg} has ${v.length} ids, needs ${n}`);
     return v.byteOffset;
   }
+  /** Rows of a table(rows, N) view. */
+  const rowsOf = (v: Vec, N: number): number => (N > 0 ? Math.floor(v.length / N) : 0x7fffffff);
+  /** Throws for the status a kernel returned when an id was out of range (it did nothing). */
+  function checkIds(status: number, kernel: string, ids: Int32Array, limit: number): void {
+    if (status === 0) return;
+    const i = status - 1;
+    throw new RangeError(`wasm kernels: ${kernel}: id ${ids[i]} at row ${i} is outside [0, ${limit})`);
+  }
 
   return {
     name: 'wasm',
@@ -243,10 +305,20 @@ function wasmKernels(ex: WasmExports, buffer: SharedArrayBuffer): Kernels {
       ex.sumRows(f32(dbias, N, 'sumRows', 'dbias'), f32(d, M * N, 'sumRows', 'd'), M, N);
     },
     gatherRows(out, ids, table, M, N, acc) {
-      ex.gatherRows(f32(out, M * N, 'gatherRows', 'out'), i32(ids, M, 'gatherRows', 'ids'), f32(table, 0, 'gatherRows', 'table'), M, N, acc ? 1 : 0);
+      const rows = rowsOf(table, N);
+      const status = ex.gatherRows(
+        f32(out, M * N, 'gatherRows', 'out'), i32(ids, M, 'gatherRows', 'ids'), f32(table, 0, 'gatherRows', 'table'),
+        M, N, acc ? 1 : 0, rows,
+      );
+      checkIds(status, 'gatherRows', ids, rows);
     },
     scatterRows(dtable, d, ids, M, N) {
-      ex.scatterRows(f32(dtable, 0, 'scatterRows', 'dtable'), f32(d, M * N, 'scatterRows', 'd'), i32(ids, M, 'scatterRows', 'ids'), M, N);
+      const rows = rowsOf(dtable, N);
+      const status = ex.scatterRows(
+        f32(dtable, 0, 'scatterRows', 'dtable'), f32(d, M * N, 'scatterRows', 'd'), i32(ids, M, 'scatterRows', 'ids'),
+        M, N, rows,
+      );
+      checkIds(status, 'scatterRows', ids, rows);
     },
     mul(out, a, b, n) {
       ex.mul(f32(out, n, 'mul', 'out'), f32(a, n, 'mul', 'a'), f32(b, n, 'mul', 'b'), n);
@@ -288,13 +360,16 @@ function wasmKernels(ex: WasmExports, buffer: SharedArrayBuffer): Kernels {
     },
     softmaxXent(probs, targets, M, V) {
       const p = f32(probs, M * V, 'softmaxXent', 'probs');
-      return ex.softmaxXent(p, targets ? i32(targets, M, 'softmaxXent', 'targets') : 0, M, V);
+      const loss = ex.softmaxXent(p, targets ? i32(targets, M, 'softmaxXent', 'targets') : 0, M, V);
+      if (loss < 0 && targets) checkIds(-loss, 'softmaxXent', targets, V); // (a NaN loss is not < 0)
+      return loss;
     },
     softmaxXentBackward(dlogits, probs, targets, scale, M, V) {
-      ex.softmaxXentBackward(
+      const status = ex.softmaxXentBackward(
         f32(dlogits, M * V, 'softmaxXentBackward', 'dlogits'), f32(probs, M * V, 'softmaxXentBackward', 'probs'),
         i32(targets, M, 'softmaxXentBackward', 'targets'), scale, M, V,
       );
+      checkIds(status, 'softmaxXentBackward', targets, V);
     },
   };
 }

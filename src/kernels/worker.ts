@@ -12,4 +12,9 @@ const WA = (globalThis as unknown as {
 }).WebAssembly;
 const ex = new WA.Instance(init.module, { env: { memory: init.memory } }).exports as WasmExports;
 ex.init(init.ctrl, init.scratch, init.threads);
-ex.workerLoop(); // returns after stopWorkers()
+try {
+  ex.workerLoop(); // returns after stopWorkers()
+} catch (e) {
+  ex.workerFailed(); // else the main thread would wait for this part forever
+  throw e; // reported by the main thread ('error' event)
+}
