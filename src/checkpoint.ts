@@ -47,6 +47,8 @@ export interface TrainingStateJSON {
   lr: number;
   /** Sum and count of the training losses since the last history point (optional). */
   pendingLoss?: [number, number];
+  /** Factor on the learning rate left by --recover rollbacks (optional, 1 when absent). */
+  lrScale?: number;
 }
 
 export interface DataJSON {

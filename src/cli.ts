@@ -149,6 +149,7 @@ export function buildProgram(): Command {
     .option('--resume [path]', 'continue a run exactly where it stopped (default: <checkpoint-dir>/latest.json)')
     .option('--init-from <path>', 'start a new run from the weights of a checkpoint')
     .option('--seed <n>', 'random seed (initialisation, dropout, sample previews)', intArg('--seed', 0), TRAIN_DEFAULTS.seed)
+    .option('--recover', 'on a NaN or exploding loss, roll back to the last evaluation and halve the learning rate (up to 8 times)')
     .option('--quiet', 'no progress output, only warnings and errors')
     .option('--json', 'one JSON object a line on stdout for each report and evaluation');
   engineOptions(train).action(async (corpus: string[], o: Record<string, unknown>, cmd: Command) => {
@@ -190,6 +191,7 @@ export function buildProgram(): Command {
         sampleEvery: o.sampleEvery as number,
         checkpointDir,
         seed: o.seed as number,
+        recover: !!o.recover,
       },
       engine: { kernels: o.kernels as 'js' | 'wasm', threads: o.threads as number },
       resume,
@@ -244,8 +246,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+export async function main(argv: string[], program = buildProgram()): Promise<void> {
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv);

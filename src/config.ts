@@ -93,6 +93,8 @@ export interface TrainConfig {
   sampleEvery: number;
   checkpointDir: string;
   seed: number;
+  /** On a NaN or exploding loss, roll back to the last evaluation with half the learning rate. */
+  recover: boolean;
 }
 
 export const TRAIN_DEFAULTS: TrainConfig = {
@@ -109,6 +111,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   sampleEvery: 0,
   checkpointDir: 'checkpoints',
   seed: 123, // char-rnn's default seed
+  recover: false, // stop and keep the last checkpoint, as char-rnn does; --recover to roll back
 };
 
 /** How the engine runs (not part of the model or the run's numbers beyond float rounding). */

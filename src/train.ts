@@ -1,7 +1,7 @@
 // `charrnn train`: read the corpus, build (or restore) the model, and run the training loop:
 // schedule, evaluate and checkpoint, forward/backward, clip, update, report, stop.
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Batcher } from './batcher';
 import {
@@ -87,7 +87,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
         throw new UserError(`--${kebab(k)} ${cfg[k]} disagrees with the checkpoint given to --resume (${saved.train[k]}); leave it out to resume`);
       }
     }
-    const keepTrain: (keyof TrainConfig)[] = ['iters', 'epochs', 'time', 'evalEvery', 'printEvery', 'sampleEvery', 'checkpointDir'];
+    const keepTrain: (keyof TrainConfig)[] = ['iters', 'epochs', 'time', 'evalEvery', 'printEvery', 'sampleEvery', 'checkpointDir', 'recover'];
     const merged = { ...saved.train };
     for (const k of keepTrain) if (opts.explicit.has(k)) (merged as Record<string, unknown>)[k] = cfg[k];
     cfg = merged;
@@ -106,6 +106,13 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     checkArchitecture(opts, ck.model, '--init-from');
     modelCfg = { ...ck.model, dropout: opts.explicit.has('dropout') ? modelCfg.dropout : ck.model.dropout };
   }
+
+  try {
+    mkdirSync(cfg.checkpointDir, { recursive: true });
+  } catch (e) {
+    throw new UserError(`cannot create --checkpoint-dir ${cfg.checkpointDir}: ${(e as Error).message.replace(/^\w+: /, '')}; choose another folder`);
+  }
+  removeStaleTemporaries(cfg.checkpointDir);
 
   // Data.
   const sources =
@@ -200,7 +207,6 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
         `kernels ${engine.kernels}${engine.kernels === 'wasm' ? ' x' + resolveThreads(engine.threads) + ' threads' : ''}; seed ${cfg.seed}` +
         (opts.resume ? `; resuming at iteration ${trainer.iter}` : opts.initFrom ? `; weights from ${opts.initFrom}` : ''),
     );
-    mkdirSync(cfg.checkpointDir, { recursive: true });
 
     const reporter = new Reporter(opts.json, cfg.printEvery);
     const sessionStart = Date.now();
@@ -241,6 +247,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
           charsSeen,
           lr,
           pendingLoss: [lossSum, lossCount],
+          lrScale,
         },
         data: { sources: sources.map((s) => (s === '-' ? s : resolve(s))), chars: corpus.ids.length, fingerprint: fp, valFrac: cfg.valFrac },
         history,
@@ -269,6 +276,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       }
       save('latest.json');
       if (improved) save('best.json');
+      keepGood();
     };
 
     const preview = () => {
@@ -294,6 +302,49 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     let speed = 0;
     let stoppedBy = 'done';
 
+    // --recover: the last good state (the start, then every evaluation), kept in memory, and the
+    // factor on the learning rate that each rollback halves.
+    let lrScale = (opts.resume && ck?.training?.lrScale) || 1;
+    let recoveries = 0;
+    const good = {
+      params: cfg.recover ? model.params.flat.slice() : model.params.flat.subarray(0, 0),
+      slots: cfg.recover ? model.slots.map((s) => s.flat.slice()) : [],
+      hidden: new Float64Array(trainer.ws.stateSize),
+      iter: 0,
+      epoch: 0,
+      pos: 0,
+      rng: rng.state(),
+      charsSeen,
+      bestVal,
+      evalsSinceBest,
+      nTrain: 0,
+      nVal: 0,
+      lossSum,
+      lossCount,
+    };
+    const keepGood = () => {
+      if (!cfg.recover) return;
+      good.params.set(model.params.flat);
+      model.slots.forEach((s, i) => good.slots[i].set(s.flat));
+      trainer.ws.saveState(good.hidden);
+      Object.assign(good, { iter: trainer.iter, epoch: batcher.epoch, pos: batcher.pos, rng: rng.state() });
+      Object.assign(good, { charsSeen, bestVal, evalsSinceBest, lossSum, lossCount });
+      Object.assign(good, { nTrain: history.train.length, nVal: history.val.length });
+    };
+    const backToGood = () => {
+      model.params.flat.set(good.params);
+      model.slots.forEach((s, i) => s.flat.set(good.slots[i]));
+      trainer.ws.loadState(good.hidden);
+      trainer.iter = good.iter;
+      batcher.epoch = good.epoch;
+      batcher.pos = good.pos;
+      rng.setState(good.rng);
+      ({ charsSeen, bestVal, evalsSinceBest, lossSum, lossCount } = good);
+      history.train.length = good.nTrain;
+      history.val.length = good.nVal;
+    };
+    keepGood();
+
     for (;;) {
       // stop: budgets and signals
       if (stopSignal) {
@@ -313,7 +364,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       }
 
       // forward/backward, clip, update
-      const r = trainer.step(lr);
+      const r = trainer.step(lr * lrScale);
       charsSeen += B * T;
 
       // guard: a NaN or exploding loss stops the run; the last checkpoint stays as it was.
@@ -321,6 +372,14 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       // from trained weights (--init-from) can start near 0 and meet harder text later.
       if (firstLoss === null) firstLoss = r.loss;
       if (!Number.isFinite(r.loss) || r.loss > 3 * Math.max(firstLoss, Math.log(model.V))) {
+        if (cfg.recover && recoveries < MAX_RECOVERIES) {
+          const bad = r.loss;
+          backToGood();
+          lrScale /= 2;
+          recoveries++;
+          warn(`the loss ${Number.isFinite(bad) ? 'exploded to ' + bad.toFixed(3) : 'became ' + bad}; rolled back to iteration ${trainer.iter} with the learning rate halved (x${lrScale}, recovery ${recoveries} of ${MAX_RECOVERIES})`);
+          continue;
+        }
         reporter.stop();
         throw new UserError(
           `the loss ${Number.isFinite(r.loss) ? 'exploded to ' + r.loss.toFixed(3) : 'became ' + r.loss} at iteration ${trainer.iter}; ` +
@@ -349,7 +408,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
         epoch: batcher.epochFloat,
         loss: r.loss,
         valLoss: lastVal,
-        lr,
+        lr: lr * lrScale,
         charsPerSec: speed,
         eta: Number.isFinite(eta) ? eta : null,
       });
@@ -395,6 +454,16 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     return stopSignal === 'SIGINT' ? 130 : stopSignal === 'SIGTERM' ? 143 : 0;
   }
 }
+
+/** Temporary files of checkpoint writes that a killed run left behind (see writeFileAtomic). */
+function removeStaleTemporaries(dir: string): void {
+  for (const f of readdirSync(dir)) {
+    if (/^\..+\.json\.\d+\.tmp$/.test(f)) rmSync(join(dir, f), { force: true });
+  }
+}
+
+/** --recover halves the learning rate at most this many times before giving up. */
+const MAX_RECOVERIES = 8;
 
 function describeBounds(cfg: TrainConfig, totalIters: number | null): string {
   const parts: string[] = [];
