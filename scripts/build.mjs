@@ -30,6 +30,7 @@ const entries = [
   ['src/cli.ts', 'dist/cli.js'],
   ['src/kernels/worker.ts', 'dist/worker.js'],
   ['bench/bench.ts', 'dist/bench.js'],
+  ['bench/bigcorpus.ts', 'dist/bench-bigcorpus.js'],
 ];
 for (const [src, out] of entries) {
   if (!existsSync(join(root, src))) continue;

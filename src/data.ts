@@ -3,6 +3,7 @@
 // Files are decoded in chunks straight into a compact typed array of ids: the text is never
 // held as one string, so corpora larger than V8's maximum string length train fine.
 
+import { isAscii } from 'node:buffer';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { UserError } from './errors';
 
@@ -22,7 +23,7 @@ export function describeChar(cp: number): string {
 
 export class Vocab {
   /** Code point -> id, -1 when absent (covers all of Unicode: 4.4 MB, built once). */
-  private readonly index: Int32Array;
+  readonly index: Int32Array;
 
   constructor(readonly codePoints: readonly number[]) {
     this.index = new Int32Array(0x110000).fill(-1);
@@ -140,24 +141,34 @@ function firstInvalidUtf8(b: Uint8Array): number {
 }
 
 /**
- * Decode each source in chunks and call visit(string) on each decoded piece. Pieces never split
+ * Decode each source in chunks and call visit() on each decoded piece: a string, or for an
+ * all-ASCII chunk the bytes themselves (the common case, no string is made). Pieces never split
  * a code point. Errors name the file and byte offset of invalid UTF-8 or of a NUL byte.
  */
-function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: string) => void): number {
+function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: string | Uint8Array) => void): number {
   let bytes = 0;
   for (const path of paths) {
     const dec = new TextDecoder('utf-8', { fatal: true });
     let offset = 0;
     let last: Uint8Array | null = null; // the last chunk, to locate a character cut off at the end
+    let pending = false; // the decoder may hold the start of a character from the last chunk
     const source = path === '-' && stdin ? stdin : chunksOf(path);
     for (const chunk of source) {
       const nul = chunk.indexOf(0);
       if (nul >= 0) {
         throw new UserError(`${path === '-' ? 'stdin' : path} looks binary (a NUL byte at byte ${offset + nul}); charrnn trains on UTF-8 text`);
       }
+      // ASCII is UTF-8 as it is, unless the decoder still holds part of a character.
+      if (!pending && isAscii(chunk)) {
+        visit(chunk);
+        offset += chunk.length;
+        last = chunk;
+        continue;
+      }
       let s: string;
       try {
         s = dec.decode(chunk, { stream: true });
+        pending = !isAscii(chunk);
       } catch {
         throw new UserError(
           `${path === '-' ? 'stdin' : path} is not valid UTF-8 (at byte ${offset + firstInvalidUtf8(chunk)}); convert it first, e.g. iconv -f latin1 -t utf-8`,
@@ -190,6 +201,11 @@ export function readCorpus(paths: string[], vocab?: Vocab): Corpus {
   const seen = new Uint32Array(0x110000); // occurrences of each code point
   let n = 0;
   const bytes = decodeSources(paths, stdin, (s) => {
+    if (typeof s !== 'string') {
+      for (let i = 0; i < s.length; i++) seen[s[i]]++;
+      n += s.length;
+      return;
+    }
     for (let i = 0; i < s.length; i++) {
       let c = s.charCodeAt(i);
       if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
@@ -210,7 +226,15 @@ export function readCorpus(paths: string[], vocab?: Vocab): Corpus {
   // Pass 2: encode.
   const ids = idArray(vocab.size, n);
   let at = 0;
+  const index = vocab.index;
   decodeSources(paths, stdin, (s) => {
+    if (typeof s !== 'string') {
+      for (let i = 0; i < s.length; i++) {
+        const id = index[s[i]];
+        if (id >= 0) ids[at++] = id;
+      }
+      return;
+    }
     for (let i = 0; i < s.length; i++) {
       let c = s.charCodeAt(i);
       if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
