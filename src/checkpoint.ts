@@ -193,9 +193,10 @@ export function isOptimizerKind(s: unknown): s is OptimizerKind {
 
 /**
  * Write `json` to `file` atomically: temporary file in the same folder, fsync, rename.
- * Throws a UserError naming the file when the disk is full or the folder not writable.
+ * Throws a UserError naming the file when the disk is full or the folder not writable; `what`
+ * and `hint` word it for other files (loss.svg, `charrnn plot --out`).
  */
-export function writeFileAtomic(file: string, json: string): void {
+export function writeFileAtomic(file: string, json: string, what = 'checkpoint', hint = 'free space or choose another --checkpoint-dir'): void {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   let fd: number | null = null;
   try {
@@ -214,7 +215,7 @@ export function writeFileAtomic(file: string, json: string): void {
     }
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
-    throw new UserError(`cannot write checkpoint ${file}: ${why}; free space or choose another --checkpoint-dir`);
+    throw new UserError(`cannot write ${what} ${file}: ${why}; ${hint}`);
   }
 }
 

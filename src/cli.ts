@@ -12,12 +12,17 @@ import {
   OPTIMIZER_KINDS,
   SAMPLE_DEFAULTS,
   TRAIN_DEFAULTS,
+  LR_SCHEDULES,
   type CellKind,
+  type LrScheduleKind,
   type OptimizerKind,
 } from './config';
 import { UserError } from './errors';
 import { runEval } from './eval';
+import { runInfo } from './info';
 import { color, errorLine, setQuiet } from './log';
+import { runPlot } from './plot';
+import { scheduleFromFlags } from './schedule';
 import { runSample } from './sample';
 import { runTrain } from './train';
 
@@ -69,6 +74,12 @@ export function formatParseError(str: string): string {
     .replace(/^option '[^']*' argument '[\s\S]*' is invalid\. (?=--)/, '')
     .replace(/\s*\n\s*/g, ' ');
   return `${color.red('charrnn: ')}${msg} (run with --help for usage)\n`;
+}
+
+/** --stop, repeatable: collects the non-empty values in order. */
+function stopArg(v: string, prev: string[] | undefined): string[] {
+  if (v === '') throw new InvalidArgumentError('--stop expects a non-empty string, got "".');
+  return [...(prev ?? []), v];
 }
 
 function choice<T extends string>(flag: string, choices: readonly T[]) {
@@ -130,6 +141,14 @@ export function buildProgram(): Command {
     )
     .option('--lr-decay <f>', 'multiply the learning rate by f at the end of each epoch from --lr-decay-after on (1 = off)', floatArg('--lr-decay', Number.MIN_VALUE, 1, 'in (0, 1]'), TRAIN_DEFAULTS.lrDecay)
     .option('--lr-decay-after <epochs>', 'first epoch whose end decays the learning rate', intArg('--lr-decay-after', 0), TRAIN_DEFAULTS.lrDecayAfter)
+    .addOption(
+      new Option('--lr-schedule <kind>', 'none, step (char-rnn\'s --lr-decay) or cosine (nanoGPT\'s warmup, then decay to --min-lr); default: step if --lr-decay < 1, else none')
+        .argParser(choice('--lr-schedule', LR_SCHEDULES)),
+    )
+    .option('--lr-decay-every <epochs>', 'step: epochs between decays', intArg('--lr-decay-every', 1), TRAIN_DEFAULTS.lrDecayEvery)
+    .option('--warmup-iters <n>', 'cosine: linear warmup over the first n iterations', intArg('--warmup-iters', 0), TRAIN_DEFAULTS.warmupIters)
+    .option('--min-lr <rate>', 'cosine: the final learning rate (default: --lr / 10)', floatArg('--min-lr', 0, Infinity, '>= 0'))
+    .option('--lr-decay-iters <n>', "cosine: iteration at which the rate reaches --min-lr (0 = the run's last)", intArg('--lr-decay-iters', 0), TRAIN_DEFAULTS.lrDecayIters)
     .option('--clip <c>', 'clip every gradient value to [-c, c] (0 = off)', floatArg('--clip', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clip)
     .option('--clip-norm <n>', 'clip the global gradient norm to n (0 = off)', floatArg('--clip-norm', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clipNorm)
     .addOption(
@@ -141,11 +160,16 @@ export function buildProgram(): Command {
     .option('--iters <n>', 'stop after n iterations (from the start of the run; 0 = no bound)', intArg('--iters', 0), TRAIN_DEFAULTS.iters)
     .option('--epochs <n>', 'stop after n epochs (0 = no bound)', floatArg('--epochs', 0, Infinity, '>= 0'), TRAIN_DEFAULTS.epochs)
     .option('--time <duration>', 'stop after this much training time, e.g. 90s, 10m, 1h30m', parseDuration)
+    .option('--patience <k>', 'stop early when the validation loss has not improved for k evaluations (0 = never)', intArg('--patience', 0), TRAIN_DEFAULTS.patience)
     // reporting and checkpoints
     .option('--eval-every <n>', 'evaluate on the validation split and save checkpoints every n iterations', intArg('--eval-every', 1), TRAIN_DEFAULTS.evalEvery)
     .option('--print-every <n>', 'a progress line (or JSON line) every n iterations', intArg('--print-every', 1), TRAIN_DEFAULTS.printEvery)
     .option('--sample-every <n>', 'print a short sample on stderr every n iterations (0 = never)', intArg('--sample-every', 0), TRAIN_DEFAULTS.sampleEvery)
-    .option('--checkpoint-dir <dir>', 'where latest.json and best.json are written', TRAIN_DEFAULTS.checkpointDir)
+    .option('--sample-temperature <t>', 'temperature of those samples (0 = argmax)', floatArg('--sample-temperature', 0, Infinity, '>= 0'), TRAIN_DEFAULTS.sampleTemperature)
+    .option('--sample-len <n>', 'characters in each of those samples', intArg('--sample-len', 1, 100000), TRAIN_DEFAULTS.sampleLen)
+    .option('--checkpoint-dir <dir>', 'where latest.json, best.json and loss.svg are written', TRAIN_DEFAULTS.checkpointDir)
+    .option('--keep <n>', 'also keep the n most recent numbered checkpoints, iter-NNNNNN-val-L.json (0 = none)', intArg('--keep', 0), TRAIN_DEFAULTS.keep)
+    .option('--plot-log', 'loss.svg (and the chart at the end) with a logarithmic loss axis')
     .option('--resume [path]', 'continue a run exactly where it stopped (default: <checkpoint-dir>/latest.json)')
     .option('--init-from <path>', 'start a new run from the weights of a checkpoint')
     .option('--seed <n>', 'random seed (initialisation, dropout, sample previews)', intArg('--seed', 0), TRAIN_DEFAULTS.seed)
@@ -186,9 +210,19 @@ export function buildProgram(): Command {
         time: (o.time as number | undefined) ?? TRAIN_DEFAULTS.time,
         lrDecay: o.lrDecay as number,
         lrDecayAfter: o.lrDecayAfter as number,
+        lrSchedule: scheduleFromFlags(o.lrSchedule as LrScheduleKind | undefined, o.lrDecay as number, explicit, !!resume),
+        lrDecayEvery: o.lrDecayEvery as number,
+        warmupIters: o.warmupIters as number,
+        minLr: (o.minLr as number | undefined) ?? TRAIN_DEFAULTS.minLr,
+        lrDecayIters: o.lrDecayIters as number,
+        patience: o.patience as number,
+        keep: o.keep as number,
+        plotLog: !!o.plotLog,
         evalEvery: o.evalEvery as number,
         printEvery: o.printEvery as number,
         sampleEvery: o.sampleEvery as number,
+        sampleTemperature: o.sampleTemperature as number,
+        sampleLen: o.sampleLen as number,
         checkpointDir,
         seed: o.seed as number,
         recover: !!o.recover,
@@ -208,18 +242,42 @@ export function buildProgram(): Command {
     .option('--checkpoint <path>', 'checkpoint to sample from', SAMPLE_DEFAULTS.checkpoint)
     .option('--len <n>', 'characters (code points) to generate', intArg('--len', 0), SAMPLE_DEFAULTS.len)
     .option('--temperature <t>', 'divides the logits: lower is more conservative (0 = argmax)', floatArg('--temperature', 0, Infinity, '>= 0'), SAMPLE_DEFAULTS.temperature)
-    .option('--prime <text>', 'text to condition on, echoed before the sample', SAMPLE_DEFAULTS.prime)
+    .option('--top-k <k>', 'sample only from the k most likely characters (default: all)', intArg('--top-k', 1))
+    .option('--top-p <p>', 'nucleus: sample only from the most likely characters that together hold >= p of the probability', floatArg('--top-p', Number.MIN_VALUE, 1, 'in (0, 1]'), SAMPLE_DEFAULTS.topP)
+    .option('--prime <text>', 'text to condition on, echoed before the sample (- reads stdin)', SAMPLE_DEFAULTS.prime)
+    .option('--prime-file <path>', 'read the prime from a UTF-8 file (- for stdin)')
+    .addOption(
+      new Option('--unknown <mode>', "prime characters outside the model's vocabulary: error, or skip them with a warning")
+        .default(SAMPLE_DEFAULTS.unknown)
+        .argParser(choice('--unknown', ['error', 'skip'] as const)),
+    )
     .option('--no-echo', 'do not print the prime text')
-    .option('--argmax', 'always take the most likely character')
+    .option('--argmax', 'always take the most likely character (= --top-k 1)')
+    .option('--num <n>', 'independent samples, each reproducible from --seed alone (with --beam: the n best)', intArg('--num', 1), SAMPLE_DEFAULTS.num)
+    .option('--separator <s>', 'text between samples (escapes: \\n \\t \\r \\\\)', SAMPLE_DEFAULTS.separator)
+    .option('--stop <s>', 'end a sample once its text ends with s, printed (repeatable; escapes as --separator)', stopArg)
+    .option('--beam <w>', 'beam search of width w for the most probable text of --len characters (printed when done)', intArg('--beam', 1, 1000))
+    .option('--length-norm <alpha>', 'beam: rank by log-probability / ((5 + length) / 6)^alpha (matters with --stop)', floatArg('--length-norm', 0, Infinity, '>= 0'), SAMPLE_DEFAULTS.lengthNorm)
+    .option('--json', 'one JSON object a line per sample: {"text", "meanLogProb", "stopped", "settings"} (beam: also "score", "logProb")')
     .option('--seed <n>', 'random seed', intArg('--seed', 0), SAMPLE_DEFAULTS.seed);
   engineOptions(sample).action(async (o: Record<string, unknown>) => {
     process.exitCode = await runSample({
       checkpoint: o.checkpoint as string,
       len: o.len as number,
       temperature: o.temperature as number,
+      topK: (o.topK as number | undefined) ?? SAMPLE_DEFAULTS.topK,
+      topP: o.topP as number,
       prime: o.prime as string,
+      primeFile: o.primeFile as string | undefined,
+      unknown: o.unknown as 'error' | 'skip',
       echo: o.echo as boolean,
       argmax: !!o.argmax,
+      num: o.num as number,
+      separator: o.separator as string,
+      stop: (o.stop as string[] | undefined) ?? [],
+      beam: (o.beam as number | undefined) ?? SAMPLE_DEFAULTS.beam,
+      lengthNorm: o.lengthNorm as number,
+      json: !!o.json,
       seed: o.seed as number,
       kernels: o.kernels as 'js' | 'wasm',
       threads: o.threads as number,
@@ -242,6 +300,29 @@ export function buildProgram(): Command {
       threads: o.threads as number,
     });
   });
+
+  // ---- plot ----
+  program
+    .command('plot')
+    .description("draw a checkpoint's loss history: a text chart on stdout, or an SVG file with --out")
+    .argument('[checkpoint]', 'checkpoint to draw', SAMPLE_DEFAULTS.checkpoint)
+    .option('--out <path>', 'write an SVG file instead (- for stdout)')
+    .option('--log', 'logarithmic loss axis')
+    .option('--debug', 'print the stack trace of internal errors')
+    .action(async (checkpoint: string, o: Record<string, unknown>) => {
+      process.exitCode = await runPlot({ checkpoint, out: (o.out as string | undefined) ?? null, log: !!o.log });
+    });
+
+  // ---- info ----
+  program
+    .command('info')
+    .description('what a checkpoint holds: architecture, parameters, vocabulary, training so far, configuration, format')
+    .argument('[checkpoint]', 'checkpoint to describe', SAMPLE_DEFAULTS.checkpoint)
+    .option('--json', 'one JSON object on stdout')
+    .option('--debug', 'print the stack trace of internal errors')
+    .action(async (checkpoint: string, o: Record<string, unknown>) => {
+      process.exitCode = await runInfo({ checkpoint, json: !!o.json });
+    });
 
   return program;
 }

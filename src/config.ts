@@ -5,8 +5,11 @@ export type CellKind = 'rnn' | 'lstm' | 'gru';
 export type OptimizerKind = 'adagrad' | 'rmsprop' | 'adam' | 'sgd';
 export type Reduction = 'mean' | 'sum';
 
+export type LrScheduleKind = 'none' | 'step' | 'cosine';
+
 export const CELL_KINDS: readonly CellKind[] = ['rnn', 'lstm', 'gru'];
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['adagrad', 'rmsprop', 'adam', 'sgd'];
+export const LR_SCHEDULES: readonly LrScheduleKind[] = ['none', 'step', 'cosine'];
 
 /** The architecture: everything needed to rebuild a model from its weights. */
 export interface ModelConfig {
@@ -85,12 +88,32 @@ export interface TrainConfig {
   lrDecay: number;
   /** ... starting after this many epochs (char-rnn's learning_rate_decay_after). */
   lrDecayAfter: number;
+  /** The learning-rate schedule (src/schedule.ts): constant, char-rnn's step decay, or nanoGPT's cosine. */
+  lrSchedule: LrScheduleKind;
+  /** step: decay every N epochs from lrDecayAfter on. */
+  lrDecayEvery: number;
+  /** cosine: linear warmup over this many iterations. */
+  warmupIters: number;
+  /** cosine: the rate reached at lrDecayIters and kept after; null = lr / 10. */
+  minLr: number | null;
+  /** cosine: iteration at which the decay reaches minLr; 0 = the run's bound in iterations or epochs. */
+  lrDecayIters: number;
+  /** Stop when the validation loss has not improved for this many evaluations; 0 = never. */
+  patience: number;
+  /** Keep the N most recent numbered checkpoints iter-NNNNNN-val-L.json; 0 = write none. */
+  keep: number;
+  /** Draw loss.svg with a logarithmic loss axis. */
+  plotLog: boolean;
   /** Evaluate on the validation split (and checkpoint) every N iterations. */
   evalEvery: number;
   /** Print a progress line every N iterations (when stderr is not a terminal, or with --json). */
   printEvery: number;
   /** Print a short sample preview on stderr every N iterations; 0 = never. */
   sampleEvery: number;
+  /** Temperature of the previews (0 = argmax). */
+  sampleTemperature: number;
+  /** Characters (code points) per preview. */
+  sampleLen: number;
   checkpointDir: string;
   seed: number;
   /** On a NaN or exploding loss, roll back to the last evaluation with half the learning rate. */
@@ -106,9 +129,19 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   time: 0,
   lrDecay: 1, // off; char-rnn uses 0.97 after epoch 10
   lrDecayAfter: 10, // char-rnn's learning_rate_decay_after
+  lrSchedule: 'none', // constant; --lr-decay < 1 alone selects 'step', as it did before schedules had names
+  lrDecayEvery: 1, // char-rnn decays at the end of every epoch
+  warmupIters: 0, // small char models start fine without; nanoGPT warms up 2000 of 600000 iterations
+  minLr: null, // nanoGPT's rule: a tenth of the learning rate (Chinchilla)
+  lrDecayIters: 0, // the run's length, as nanoGPT sets lr_decay_iters = max_iters
+  patience: 0, // off: a run stops on its budget, as in char-rnn
+  keep: 0, // off: latest.json and best.json are enough for most runs, and numbered files fill disks
+  plotLog: false, // linear: the first drop from ln V is part of the story; --plot-log shows the tail
   evalEvery: 200, // about twice an epoch of the bundled corpus at the default batch
   printEvery: 10,
   sampleEvery: 0,
+  sampleTemperature: 1, // as `charrnn sample`: a preview shows what sampling the checkpoint will give
+  sampleLen: 200, // a few lines of text: enough to judge, short enough not to bury the progress
   checkpointDir: 'checkpoints',
   seed: 123, // char-rnn's default seed
   recover: false, // stop and keep the last checkpoint, as char-rnn does; --recover to roll back
@@ -137,6 +170,20 @@ export interface SampleConfig {
   echo: boolean;
   argmax: boolean;
   seed: number;
+  /** Sample from the k most likely characters only; 0 = all. */
+  topK: number;
+  /** Nucleus: sample from the most likely characters holding this much of the mass; 1 = all. */
+  topP: number;
+  /** Independent samples (or the best texts of a beam search). */
+  num: number;
+  /** Between samples, with backslash escapes (\n, \t, \r, \\). */
+  separator: string;
+  /** Beam width; 0 = sample instead. */
+  beam: number;
+  /** GNMT length-penalty exponent of beam search; 0 = rank by the plain sum of log-probabilities. */
+  lengthNorm: number;
+  /** Prime characters outside the vocabulary: an error, or dropped with a warning. */
+  unknown: 'error' | 'skip';
 }
 
 export const SAMPLE_DEFAULTS: SampleConfig = {
@@ -147,4 +194,11 @@ export const SAMPLE_DEFAULTS: SampleConfig = {
   echo: true, // char-rnn echoes the prime text before the sample
   argmax: false,
   seed: 123,
+  topK: 0, // off: plain sampling, as char-rnn
+  topP: 1, // off
+  num: 1,
+  separator: '\\n\\n', // a blank line between samples
+  beam: 0, // off
+  lengthNorm: 0, // without --stop every hypothesis has --len characters: nothing to normalise
+  unknown: 'error', // a silently changed prime would condition the model on another text
 };

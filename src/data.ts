@@ -117,7 +117,7 @@ function incompleteTailStart(b: Uint8Array): number {
 }
 
 /** Byte offset of the first invalid UTF-8 sequence in `b` (only called once decoding failed). */
-function firstInvalidUtf8(b: Uint8Array): number {
+export function firstInvalidUtf8(b: Uint8Array): number {
   let lo = 0;
   let hi = b.length;
   // Binary search on the longest valid prefix (prefixes may end inside a sequence: use stream mode).

@@ -139,6 +139,16 @@ export class Layer {
     this.cs?.fill(0, 0, n);
   }
 
+  /**
+   * Reorder the streams of the carried state: stream b takes what stream rows[b] held (beam
+   * search). Slot 1 serves as scratch, so the activations of the last forward are lost:
+   * inference only, no backward after it. Allocates nothing.
+   */
+  gatherState(rows: ArrayLike<number>): void {
+    gatherRows(this.hs, rows, this.B, this.H);
+    if (this.cs) gatherRows(this.cs, rows, this.B, this.H);
+  }
+
   /** Size of the carried state: h (and c for LSTM). */
   get stateSize(): number {
     return this.B * this.H * (this.cs ? 2 : 1);
@@ -155,4 +165,11 @@ export class Layer {
     for (let i = 0; i < n; i++) this.hs[i] = from[at + i];
     if (this.cs) for (let i = 0; i < n; i++) this.cs[i] = from[at + n + i];
   }
+}
+
+/** v's slot 0 (B, H) row b <- row rows[b], through slot 1 as scratch. */
+function gatherRows(v: Vec, rows: ArrayLike<number>, B: number, H: number): void {
+  const n = B * H;
+  v.copyWithin(n, 0, n);
+  for (let b = 0; b < B; b++) v.copyWithin(b * H, n + rows[b] * H, n + (rows[b] + 1) * H);
 }

@@ -186,6 +186,16 @@ export class Workspace {
     }
   }
 
+  /**
+   * Reorder the streams of the carried state in place: stream b continues what stream rows[b]
+   * was (beam search keeps its best hypotheses). Inference only: the last forward's
+   * activations are overwritten, so no backward may follow. Allocates nothing.
+   */
+  gatherState(rows: ArrayLike<number>): void {
+    this.settle();
+    for (const L of this.layers) L.gatherState(rows);
+  }
+
   /** Input of layer l in the last forward: the embedding, or the (dropped) output below. */
   private layerInput(l: number, steps: number): Vec | null {
     if (l === 0) return this.emb;

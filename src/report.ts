@@ -9,6 +9,8 @@ export interface Progress {
   iter: number;
   /** Iteration at which the run stops, if a bound in iterations or epochs is set. */
   totalIters: number | null;
+  /** Fraction of the run done by the nearer bound (iterations, or the time of --time); null = no bound. */
+  done?: number | null;
   epoch: number;
   loss: number;
   valLoss: number | null;
@@ -26,6 +28,9 @@ export function formatDuration(s: number | null): string {
   const sec = s % 60;
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }
+
+/** Resolution of the bar's fill (it shows a fraction, not a count). */
+const BAR_STEPS = 1000;
 
 function fmt(x: number | null, digits = 4): string {
   return x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits);
@@ -47,7 +52,7 @@ export class Reporter {
         {
           stream: process.stderr,
           format:
-            '{bar} {percentage}% | iter {value}{ofTotal} | epoch {epoch} | loss {loss} | val {val} | lr {lr} | {speed} char/s | ETA {etaText}',
+            '{bar} {percentage}% | iter {iter}{ofTotal} | epoch {epoch} | loss {loss} | val {val} | lr {lr} | {speed} char/s | ETA {etaText}',
           barsize: 20,
           hideCursor: true,
           clearOnComplete: false,
@@ -69,8 +74,11 @@ export class Reporter {
 
   update(p: Progress): void {
     if (this.bar) {
-      this.bar.setTotal(p.totalIters ?? Math.max(p.iter, 1));
-      this.bar.update(p.iter, {
+      // The bar fills by the nearer bound, so a --time run fills with the time spent.
+      const done = p.done !== undefined ? p.done : p.totalIters ? p.iter / p.totalIters : null;
+      this.bar.setTotal(BAR_STEPS);
+      this.bar.update(Math.round(Math.min(1, done ?? 1) * BAR_STEPS), {
+        iter: p.iter,
         ofTotal: p.totalIters ? `/${p.totalIters}` : '',
         epoch: p.epoch.toFixed(2),
         loss: fmt(p.loss),

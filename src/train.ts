@@ -17,15 +17,19 @@ import {
   type CheckpointJSON,
   type HistoryJSON,
 } from './checkpoint';
-import type { EngineConfig, ModelConfig, OptimConfig, TrainConfig } from './config';
+import { TRAIN_DEFAULTS, type EngineConfig, type ModelConfig, type OptimConfig, type TrainConfig } from './config';
 import { describeChar, readCorpus, splitCorpus, Vocab, type Corpus } from './data';
 import { UserError } from './errors';
+import { keepNumbered, patienceExhausted, patienceMessage } from './housekeeping';
 import { color, info, warn } from './log';
 import { resolveThreads } from './kernels';
 import { Model } from './model';
+import { showCurveOnTerminal, writeLossPlot } from './plot';
+import { printableText, wrapLines } from './printable';
 import { formatDuration, Reporter } from './report';
 import { Rng } from './rng';
 import { Sampler } from './sampler';
+import { describeSchedule, learningRate, resolveSchedule } from './schedule';
 import { Trainer } from './trainer';
 
 export interface TrainOptions {
@@ -82,13 +86,20 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     if (!saved.train || !saved.optim) {
       throw new UserError(`checkpoint ${opts.resume} does not record its training configuration (config.train, config.optim); use --init-from instead`);
     }
-    for (const k of ['seqLength', 'batchSize', 'valFrac'] as const) {
-      if (opts.explicit.has(k) && cfg[k] !== saved.train[k]) {
-        throw new UserError(`--${kebab(k)} ${cfg[k]} disagrees with the checkpoint given to --resume (${saved.train[k]}); leave it out to resume`);
+    // A setting the checkpoint predates has its default (and --lr-decay alone meant the step schedule).
+    const legacy: Pick<TrainConfig, 'lrSchedule'> = { lrSchedule: saved.train.lrDecay !== 1 ? 'step' : 'none' };
+    const merged = { ...TRAIN_DEFAULTS, ...legacy, ...(saved.train as Partial<TrainConfig>) };
+    // The schedule is part of the run's meaning too: resuming follows the saved one, bit for bit.
+    const fixed = ['seqLength', 'batchSize', 'valFrac', 'lrSchedule', 'lrDecay', 'lrDecayAfter', 'lrDecayEvery', 'warmupIters', 'minLr', 'lrDecayIters'] as const;
+    for (const k of fixed) {
+      if (opts.explicit.has(k) && cfg[k] !== merged[k]) {
+        throw new UserError(`--${kebab(k)} ${cfg[k]} disagrees with the checkpoint given to --resume (${merged[k]}); leave it out to resume`);
       }
     }
-    const keepTrain: (keyof TrainConfig)[] = ['iters', 'epochs', 'time', 'evalEvery', 'printEvery', 'sampleEvery', 'checkpointDir', 'recover'];
-    const merged = { ...saved.train };
+    const keepTrain: (keyof TrainConfig)[] = [
+      ...['iters', 'epochs', 'time', 'evalEvery', 'printEvery', 'sampleEvery', 'checkpointDir', 'recover'] as const,
+      ...['patience', 'keep', 'plotLog', 'sampleTemperature', 'sampleLen'] as const,
+    ];
     for (const k of keepTrain) if (opts.explicit.has(k)) (merged as Record<string, unknown>)[k] = cfg[k];
     cfg = merged;
     optim = saved.optim;
@@ -187,9 +198,16 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
 
     // Bounds: iterations and epochs count from the start of the run.
     const bpe = batcher.batchesPerEpoch;
-    const iterBounds = [cfg.iters > 0 ? cfg.iters : Infinity, cfg.epochs > 0 ? cfg.epochs * bpe : Infinity];
+    // (a fractional --epochs ends with the batch that crosses it: the same stop, a whole count)
+    const iterBounds = [cfg.iters > 0 ? cfg.iters : Infinity, cfg.epochs > 0 ? Math.ceil(cfg.epochs * bpe) : Infinity];
     const maxIters = Math.min(...iterBounds);
     const totalIters = Number.isFinite(maxIters) ? maxIters : null;
+
+    // The learning-rate schedule, its run-dependent defaults resolved and recorded in the
+    // configuration, so a resumed run (even with a new --iters) keeps the same curve.
+    const schedule = resolveSchedule(cfg, optim.lr, bpe, totalIters);
+    if (schedule.kind === 'cosine') cfg = { ...cfg, minLr: schedule.minLr, lrDecayIters: schedule.decayIters };
+    if (cfg.patience > 0 && !doVal) warn(`--patience ${cfg.patience} needs a validation split, and there is none; the run stops on its budget only`);
 
     info(
       `${color.bold('charrnn train')}: ${sources.join(' ')}: ${corpus.bytes.toLocaleString('en-US')} bytes, ` +
@@ -202,7 +220,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     );
     info(
       `training: ${trainIds.length.toLocaleString('en-US')} chars, validation ${doVal ? valIds.length.toLocaleString('en-US') : 'off'}; ` +
-        `batch ${B} x seq ${T}, ${bpe} batches/epoch; ${optim.optimizer} lr ${optim.lr}, clip ${optim.clip}` +
+        `batch ${B} x seq ${T}, ${bpe} batches/epoch; ${optim.optimizer} lr ${optim.lr} (${describeSchedule(schedule)}), clip ${optim.clip}` +
         `${optim.clipNorm > 0 ? ', clip-norm ' + optim.clipNorm : ''}; stop at ${describeBounds(cfg, totalIters)}; ` +
         `kernels ${engine.kernels}${engine.kernels === 'wasm' ? ' x' + resolveThreads(engine.threads) + ' threads' : ''}; seed ${cfg.seed}` +
         (opts.resume ? `; resuming at iteration ${trainer.iter}` : opts.initFrom ? `; weights from ${opts.initFrom}` : ''),
@@ -276,6 +294,9 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       }
       save('latest.json');
       if (improved) save('best.json');
+      if (cfg.keep > 0) keepNumbered(cfg.checkpointDir, 'latest.json', trainer.iter, doVal ? lastVal : null, cfg.keep);
+      const meta = { model: modelCfg, vocabSize: corpus.vocab.size, sources, iter: trainer.iter, epoch: batcher.epochFloat };
+      writeLossPlot(cfg.checkpointDir, history, meta, cfg.plotLog);
       keepGood();
     };
 
@@ -286,12 +307,15 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       const nl = corpus.vocab.id(10);
       sampler.feed(nl >= 0 ? nl : 0);
       let text = '';
-      for (let i = 0; i < 200; i++) {
-        const id = sampler.pick({ temperature: 1, argmax: false });
+      for (let i = 0; i < cfg.sampleLen; i++) {
+        const id = sampler.pick({ temperature: cfg.sampleTemperature, argmax: false });
         text += corpus.vocab.char(id);
         sampler.feed(id);
       }
-      reporter.note(color.dim(`--- sample at iteration ${trainer.iter} ---\n${text}\n---`));
+      // Escaped and wrapped: a raw \r or escape sequence, or a line past the edge (the bar turns
+      // the terminal's wrapping off), would garble the progress bar.
+      const shown = wrapLines(printableText(text), process.stderr.isTTY ? (process.stderr.columns || 80) - 1 : 0);
+      reporter.note(color.dim(`--- sample at iteration ${trainer.iter} (temperature ${cfg.sampleTemperature}) ---\n${shown}\n---`));
     };
 
     let lastVal: number | null = history.val.length ? history.val[history.val.length - 1][2] : null;
@@ -356,12 +380,14 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
         stoppedBy = 'time';
         break;
       }
-
-      // schedule: char-rnn's decay, at the end of every epoch from epoch lrDecayAfter on
-      if (cfg.lrDecay !== 1) {
-        const completed = Math.floor(trainer.iter / bpe);
-        lr = optim.lr * cfg.lrDecay ** Math.max(0, completed - Math.max(cfg.lrDecayAfter, 1) + 1);
+      if (patienceExhausted(cfg.patience, evalsSinceBest)) {
+        stoppedBy = 'patience';
+        reporter.note(color.yellow(patienceMessage(cfg.patience, history)));
+        break;
       }
+
+      // schedule: a function of the iteration alone (src/schedule.ts), so resuming is exact
+      lr = learningRate(trainer.iter, schedule);
 
       // forward/backward, clip, update
       const r = trainer.step(lr * lrScale);
@@ -402,9 +428,13 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       const itersLeft = totalIters !== null ? totalIters - trainer.iter : Infinity;
       const etas = [itersLeft * ((B * T) / Math.max(speed, 1e-9)), cfg.time > 0 ? cfg.time - elapsed() : Infinity];
       const eta = Math.min(...etas);
+      // the bar fills by the nearer bound: iterations, or the time spent of --time
+      const bounded = totalIters !== null || cfg.time > 0;
+      const done = bounded ? Math.max(totalIters !== null ? trainer.iter / totalIters : 0, cfg.time > 0 ? elapsed() / cfg.time : 0) : null;
       reporter.update({
         iter: trainer.iter,
         totalIters,
+        done,
         epoch: batcher.epochFloat,
         loss: r.loss,
         valLoss: lastVal,
@@ -446,6 +476,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       checkpoint: join(cfg.checkpointDir, 'latest.json'),
     };
     reporter.emit(summary);
+    showCurveOnTerminal(history, cfg.plotLog);
     info(
       `${stopSignal ? 'stopped' : 'done'} at iteration ${trainer.iter} (epoch ${batcher.epochFloat.toFixed(2)}) after ${formatDuration(elapsed())}` +
         `${lastVal !== null ? `: val loss ${lastVal.toFixed(4)} nats/char (${(lastVal / Math.LN2).toFixed(3)} bits/char), best ${bestVal!.toFixed(4)}` : ''}. ` +
@@ -458,7 +489,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
 /** Temporary files of checkpoint writes that a killed run left behind (see writeFileAtomic). */
 function removeStaleTemporaries(dir: string): void {
   for (const f of readdirSync(dir)) {
-    if (/^\..+\.json\.\d+\.tmp$/.test(f)) rmSync(join(dir, f), { force: true });
+    if (/^\..+\.(json|svg)\.\d+\.tmp$/.test(f)) rmSync(join(dir, f), { force: true });
   }
 }
 
@@ -469,6 +500,7 @@ function describeBounds(cfg: TrainConfig, totalIters: number | null): string {
   const parts: string[] = [];
   if (totalIters !== null) parts.push(`iteration ${totalIters}`);
   if (cfg.time > 0) parts.push(`${formatDuration(cfg.time)} of training`);
+  if (cfg.patience > 0) parts.push(`${cfg.patience} evaluations without a better validation loss`);
   return parts.length ? parts.join(' or ') : 'Ctrl-C (no bound)';
 }
 

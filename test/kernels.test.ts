@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arena, type Vec } from '../src/arena';
 import { jsKernels } from '../src/kernels/js';
-import { createWasmBackend, type SimdVariant, type WasmBackend } from '../src/kernels/wasm';
+import { createWasmBackend, type SimdVariant, type Tuning, type WasmBackend } from '../src/kernels/wasm';
 
 const BYTES = 96 << 20;
 
@@ -90,31 +90,49 @@ describe.each(variants)('wasm kernels (%s SIMD)', (simd) => {
     return out;
   }
 
-  for (const kind of ['nn', 'tn', 'nt'] as const) {
-    for (const acc of kind === 'tn' ? [true] : [false, true]) {
-      it(`matmul ${kind} acc=${acc} matches the reference on ${shapes.length} shapes`, () => {
-        for (const [M, K, N] of shapes) {
-          fresh();
-          const out = fillRandom(floats(M * N), 3);
-          const a = fillRandom(floats(M * K));
-          const b = fillRandom(floats(K * N));
-          const want = f64(out);
-          const bound = absProduct(f64(a), f64(b), kind, M, K, N);
-          for (let i = 0; i < bound.length; i++) bound[i] += acc ? Math.abs(want[i]) : 0;
-          if (kind === 'nn') {
-            jsKernels.matmul(want, f64(a), f64(b), M, K, N, acc);
-            be.kernels.matmul(out, a, b, M, K, N, acc);
-          } else if (kind === 'tn') {
-            jsKernels.matmulTN(want, f64(a), f64(b), M, K, N);
-            be.kernels.matmulTN(out, a, b, M, K, N);
-          } else {
-            jsKernels.matmulNT(want, f64(a), f64(b), M, K, N, acc);
-            be.kernels.matmulNT(out, a, b, M, K, N, acc);
+  // Each product through every code path: the default heuristics, B always packed, B
+  // always read in place (few-rows kernels for every M).
+  const paths: [string, Partial<Tuning>][] = [
+    ['default paths', {}],
+    ['packed B', { rawRowsBelow: 0, rawBMaxFloats: 0 }],
+    ['B in place', { rawRowsBelow: 1e9, rawBMaxFloats: 1e9 }],
+  ];
+  /** Runs one product on the wasm backend and on the float64 reference; returns the worst error. */
+  function checkProduct(kind: 'nn' | 'tn' | 'nt', acc: boolean, M: number, K: number, N: number): number {
+    fresh();
+    const out = fillRandom(floats(M * N), 3);
+    const a = fillRandom(floats(M * K));
+    const b = fillRandom(floats(K * N));
+    const want = f64(out);
+    const bound = absProduct(f64(a), f64(b), kind, M, K, N);
+    for (let i = 0; i < bound.length; i++) bound[i] += acc ? Math.abs(want[i]) : 0;
+    if (kind === 'nn') {
+      jsKernels.matmul(want, f64(a), f64(b), M, K, N, acc);
+      be.kernels.matmul(out, a, b, M, K, N, acc);
+    } else if (kind === 'tn') {
+      jsKernels.matmulTN(want, f64(a), f64(b), M, K, N);
+      be.kernels.matmulTN(out, a, b, M, K, N);
+    } else {
+      jsKernels.matmulNT(want, f64(a), f64(b), M, K, N, acc);
+      be.kernels.matmulNT(out, a, b, M, K, N, acc);
+    }
+    return worst(out, want, bound, 2e-6 * Math.sqrt(K + 1), 1e-6);
+  }
+
+  for (const [path, tuning] of paths) {
+    for (const kind of ['nn', 'tn', 'nt'] as const) {
+      for (const acc of kind === 'tn' ? [true] : [false, true]) {
+        it(`matmul ${kind} acc=${acc} (${path}) matches the reference on ${shapes.length} shapes`, () => {
+          const old = be.tune(tuning);
+          try {
+            for (const [M, K, N] of shapes) {
+              expect(checkProduct(kind, acc, M, K, N), `${kind} acc=${acc} M=${M} K=${K} N=${N}`).toBeLessThanOrEqual(1);
+            }
+          } finally {
+            be.tune(old);
           }
-          const w = worst(out, want, bound, 2e-6 * Math.sqrt(K + 1), 1e-6);
-          expect(w, `${kind} acc=${acc} M=${M} K=${K} N=${N}`).toBeLessThanOrEqual(1);
-        }
-      });
+        });
+      }
     }
   }
 
@@ -312,6 +330,20 @@ describe.each(variants)('wasm kernels (%s SIMD)', (simd) => {
     }
   });
 
+  it('softmaxXent: a NaN logit makes its row and the loss NaN, as in js.ts', () => {
+    fresh();
+    const M = 3, V = 9;
+    const logits = fillRandom(floats(M * V));
+    logits[V + 4] = NaN;
+    const targets = ints(M);
+    const want = f64(logits);
+    const wantLoss = jsKernels.softmaxXent(want, Int32Array.from(targets), M, V);
+    const loss = be.kernels.softmaxXent(logits, targets, M, V);
+    expect(Number.isNaN(wantLoss) && Number.isNaN(loss)).toBe(true);
+    for (let i = 0; i < M * V; i++) expect(Number.isNaN(logits[i])).toBe(Number.isNaN(want[i]));
+    expect(Number.isNaN(logits[0]) || Number.isNaN(logits[2 * V])).toBe(false); // other rows fine
+  });
+
   it('softmaxXentBackward, also in place (dlogits aliases probs)', () => {
     for (const [M, V] of [[1, 1], [2, 3], [5, 8], [50, 65]]) {
       fresh();
@@ -340,6 +372,25 @@ describe.each(variants)('wasm kernels (%s SIMD)', (simd) => {
     expect(() => k.mul(a, a, new Float64Array(be.buffer as unknown as ArrayBuffer, be.base, 2), 2)).toThrow(/Float32Array/);
     expect(() => k.matmul(a, a, a, 4, 5, 4, false)).toThrow(RangeError);
     expect(() => k.gatherRows(a, new Int32Array(4), a, 4, 4, false)).toThrow(/Int32Array/);
+  });
+
+  it('rejects ids and targets out of range, without touching anything', () => {
+    fresh();
+    const table = fillRandom(floats(3 * 4)); // 3 rows of 4
+    const out = fillRandom(floats(2 * 4));
+    const before = Float32Array.from(out);
+    const ids = ints(2);
+    ids.set([1, 3]);
+    const k = be.kernels;
+    expect(() => k.gatherRows(out, ids, table, 2, 4, false)).toThrow(/id 3 at row 1 is outside \[0, 3\)/);
+    expect(() => k.scatterRows(table, out, ids, 2, 4)).toThrow(RangeError);
+    ids.set([-1, 0]);
+    expect(() => k.gatherRows(out, ids, table, 2, 4, true)).toThrow(/id -1 at row 0/);
+    expect(Array.from(out)).toEqual(Array.from(before));
+    ids.set([0, 4]); // targets for V = 4
+    expect(() => k.softmaxXent(out, ids, 2, 4)).toThrow(/id 4 at row 1 is outside \[0, 4\)/);
+    expect(() => k.softmaxXentBackward(out, out, ids, 1, 2, 4)).toThrow(RangeError);
+    expect(Array.from(out)).toEqual(Array.from(before));
   });
 });
 
@@ -405,17 +456,51 @@ describe('wasm kernels on 2 threads', () => {
   });
 
   it('forced splits of small odd shapes are bit-identical too, and correct', () => {
-    two.exports.tune(-1, 0, -1, -1); // split everything
+    const old = two.tune({ splitMinMacs: 0, splitMinCell: 0 }); // split everything
     try {
-      for (let s = 0; s < 40; s++) {
-        const M = randInt(1, 60), K = randInt(0, 40), N = randInt(1, 60);
-        const kind = (['nn', 'tn', 'nt'] as const)[s % 3];
-        const acc = s % 2 === 0;
-        const [a, b] = both(kind, M, K, N, acc, s);
-        expect(bitsEqual(a, b), `${kind} ${M}x${K}x${N} acc=${acc}`).toBe(true);
+      // row splits whose blocks fall on both sides of the few-rows threshold (12) included
+      const cases: [number, number, number][] = [[20, 37, 10], [13, 50, 3], [24, 9, 24], [16, 300, 5]];
+      for (let s = 0; s < 40; s++) cases.push([randInt(1, 60), randInt(0, 40), randInt(1, 60)]);
+      cases.forEach(([M, K, N], s) => {
+        for (const kind of ['nn', 'tn', 'nt'] as const) {
+          const acc = s % 2 === 0;
+          const [a, b] = both(kind, M, K, N, acc, s);
+          expect(bitsEqual(a, b), `${kind} ${M}x${K}x${N} acc=${acc}`).toBe(true);
+        }
+      });
+    } finally {
+      two.tune(old);
+    }
+  });
+
+  it('splits the recurrent cells by rows, bit-identical to one thread', () => {
+    const old = two.tune({ splitMinCell: 0 }); // split every cell step
+    try {
+      for (const [B, H] of [[2, 3], [5, 8], [50, 128], [7, 33]]) {
+        const results: Float32Array[][] = [];
+        for (const be of [one, two]) {
+          const r = rng(B * 100 + H);
+          const arena = new Arena('f32', be.buffer, be.base);
+          const fill = (n: number, sc = 1) => {
+            const v = arena.floats(n) as Float32Array;
+            for (let i = 0; i < n; i++) v[i] = (r() * 2 - 1) * sc;
+            return v;
+          };
+          const n = B * H;
+          const h = fill(n), c = fill(n), gates = fill(4 * n, 3), cPrev = fill(n);
+          be.kernels.lstmForward(h, c, gates, cPrev, B, H);
+          const dg = fill(4 * n), dc = fill(n), dh = fill(n);
+          be.kernels.lstmBackward(dg, dc, dh, gates, c, cPrev, B, H);
+          const gh = fill(n), xg = fill(3 * n, 3), hg = fill(3 * n, 3), hPrev = fill(n);
+          be.kernels.gruForward(gh, xg, hg, hPrev, B, H);
+          const dxg = fill(3 * n), dhg = fill(3 * n), dhPrev = fill(n), dh2 = fill(n);
+          be.kernels.gruBackward(dxg, dhg, dhPrev, dh2, xg, hg, hPrev, B, H);
+          results.push([h, c, gates, dg, dc, gh, xg, dxg, dhg, dhPrev]);
+        }
+        results[0].forEach((x, i) => expect(bitsEqual(x, results[1][i]), `B=${B} H=${H} output ${i}`).toBe(true));
       }
     } finally {
-      two.exports.tune(-1, 524288, -1, -1);
+      two.tune(old);
     }
   });
 
@@ -425,11 +510,11 @@ describe('wasm kernels on 2 threads', () => {
     const out = arena.floats(M * N) as Float32Array;
     const a = fillRandom(arena.floats(M * K));
     const b = fillRandom(arena.floats(K * N));
-    two.exports.tune(-1, 0, -1, -1);
+    const old = two.tune({ splitMinMacs: 0 });
     try {
       two.kernels.matmul(out, a, b, M, K, N, false);
     } finally {
-      two.exports.tune(-1, 524288, -1, -1);
+      two.tune(old);
     }
     const want = new Float64Array(M * N);
     jsKernels.matmul(want, f64(a), f64(b), M, K, N, false);

@@ -130,11 +130,17 @@ const MAX_PAGES = 65536; // wasm32: 4 GiB
 
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 
-/** dist/ holding kernels.wasm: next to the bundle (dist/*.js) or ../../dist from src/kernels. */
+/**
+ * dist/ holding kernels.wasm: next to the bundle (dist/*.js), ../../dist from the sources
+ * (src/kernels, under vitest), or ./dist. A directory with the worker script too is
+ * preferred (the build writes both), so a stray kernels.wasm elsewhere is not picked up.
+ */
 function distDir(): string {
   const here = typeof __dirname === 'string' ? __dirname : process.cwd();
   const candidates = [here, join(here, '..', '..', 'dist'), join(process.cwd(), 'dist')];
-  for (const dir of candidates) if (existsSync(join(dir, 'kernels.wasm'))) return dir;
+  const built = candidates.filter((dir) => existsSync(join(dir, 'kernels.wasm')));
+  const complete = built.find((dir) => existsSync(join(dir, 'worker.js')));
+  if (complete ?? built[0]) return complete ?? built[0];
   throw new Error(
     `the wasm kernels are not built (no kernels.wasm in ${candidates.join(', ')}): run \`npm run build\``,
   );
