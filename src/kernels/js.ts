@@ -52,7 +52,7 @@ export const jsKernels: Kernels = {
   },
 
   fillRows(out, bias, M, N) {
-    for (let i = 0; i < M; i++) out.set(bias.subarray(0, N), i * N);
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) out[i * N + j] = bias[j];
   },
 
   sumRows(dbias, d, M, N) {
