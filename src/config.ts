@@ -11,6 +11,11 @@ export const CELL_KINDS: readonly CellKind[] = ['rnn', 'lstm', 'gru'];
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['adagrad', 'rmsprop', 'adam', 'sgd'];
 export const LR_SCHEDULES: readonly LrScheduleKind[] = ['none', 'step', 'cosine'];
 
+/** The flag spelling of a configuration key: seqLength -> seq-length (--seq-length). */
+export function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
 /** The architecture: everything needed to rebuild a model from its weights. */
 export interface ModelConfig {
   model: CellKind;

@@ -1,13 +1,35 @@
-// Checkpoint housekeeping: numbered checkpoints (--keep N) and early stopping (--patience K).
+// Checkpoint housekeeping: the checkpoint folder, numbered checkpoints (--keep N) and early
+// stopping (--patience K).
 //
 // With --keep N > 0 every evaluation also leaves a copy of latest.json named after its iteration
 // and validation loss, iter-000400-val-1.6590.json, and only the N most recent such files stay;
 // latest.json and best.json are never touched here. Names sort by iteration as text too.
 
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { HistoryJSON } from './checkpoint';
 import { writeFileAtomic } from './checkpoint';
+import { UserError } from './errors';
+
+/**
+ * Create --checkpoint-dir up front (an error now, not after the first evaluation), and remove the
+ * temporary files of checkpoint writes that a killed run left behind (see writeFileAtomic).
+ */
+export function prepareCheckpointDir(dir: string): void {
+  try {
+    // One level at a time, top down: Node 20's recursive mkdir never returns for some paths
+    // that cannot be created (e.g. under /proc); a plain mkdir fails at once with the reason.
+    const missing: string[] = [];
+    for (let d = resolve(dir); !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.push(d);
+    for (const d of missing.reverse()) mkdirSync(d);
+    if (!statSync(dir).isDirectory()) throw new Error(`ENOTDIR: not a directory`);
+  } catch (e) {
+    throw new UserError(`cannot create --checkpoint-dir ${dir}: ${(e as Error).message.replace(/^\w+: /, '')}; choose another folder`);
+  }
+  for (const f of readdirSync(dir)) {
+    if (/^\..+\.(json|svg)\.\d+\.tmp$/.test(f)) rmSync(join(dir, f), { force: true });
+  }
+}
 
 /** iter-000123-val-1.4321.json (the val part only when there is a validation split). */
 const NUMBERED = /^iter-(\d+)(?:-val-[0-9.]+|-val-(?:NaN|Infinity))?\.json$/;

@@ -3,7 +3,7 @@
 // format version. Text for people on stdout (it is the product), or one JSON object with --json.
 
 import { readCheckpoint, type CheckpointJSON } from './checkpoint';
-import type { ModelConfig } from './config';
+import { kebab, type ModelConfig } from './config';
 import { bestOf } from './housekeeping';
 import { paramSpecs } from './model';
 import { exitQuietlyOnClosedStdout } from './output';
@@ -97,7 +97,7 @@ const loss = (l: number) => `${l.toFixed(4)} nats/char (${(l / Math.LN2).toFixed
 
 /** key value pairs, kebab-case like the flags, wrapped to lines of about `width`. */
 function showConfig(obj: Record<string, unknown>, indent: string, width = 100): string[] {
-  const items = Object.entries(obj).map(([k, v]) => `${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  const items = Object.entries(obj).map(([k, v]) => `${kebab(k)} ${typeof v === 'string' ? v : JSON.stringify(v)}`);
   const lines: string[] = [];
   let line = '';
   for (const it of items) {

@@ -36,6 +36,31 @@ function fmt(x: number | null, digits = 4): string {
   return x === null || !Number.isFinite(x) ? '-' : x.toFixed(digits);
 }
 
+/** Training speed in characters per second, over windows of about a second, pauses left out. */
+export class SpeedMeter {
+  /** The speed of the last window (0 before the first step). */
+  private speed = 0;
+  private windowStart = Date.now();
+  private windowChars = 0;
+
+  /** Count `chars` more characters trained; returns the speed. */
+  add(chars: number): number {
+    this.windowChars += chars;
+    const now = Date.now();
+    if (now - this.windowStart > 1000 || this.speed === 0) {
+      this.speed = (this.windowChars * 1000) / Math.max(1, now - this.windowStart);
+      this.windowStart = now;
+      this.windowChars = 0;
+    }
+    return this.speed;
+  }
+
+  /** Leave the time since `pauseStart` (a Date.now()) out of the speed: evaluation, previews. */
+  pausedSince(pauseStart: number): void {
+    this.windowStart += Date.now() - pauseStart;
+  }
+}
+
 export class Reporter {
   private multi: cliProgress.MultiBar | null = null;
   private bar: cliProgress.SingleBar | null = null;

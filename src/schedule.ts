@@ -113,7 +113,7 @@ const SCHEDULE_FLAGS: [key: string, flag: string, owner: LrScheduleKind][] = [
  * The schedule the command line asks for: --lr-schedule if given, else 'step' when --lr-decay
  * is below 1 (char-rnn's flags keep working alone), else 'none'. A flag of another schedule is a
  * one-line error, except char-rnn's `--lr-decay 1` / `--lr-decay-after` without --lr-schedule,
- * which have always meant "no decay". When resuming, the checkpoint's schedule applies: train.ts
+ * which have always meant "no decay". When resuming, the checkpoint's schedule applies: runconfig.ts
  * compares the flags given with it instead.
  */
 export function scheduleFromFlags(given: LrScheduleKind | undefined, lrDecay: number, explicit: Set<string>, resuming = false): LrScheduleKind {
