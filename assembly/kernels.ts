@@ -27,15 +27,25 @@
 
 /** k block: rows of B packed at a time (packed A panel = KC*16 bytes, stays in L1). */
 const KC: i32 = 256;
-/** n block: columns of B packed at a time (packed B block = KC*NC*4 = 512 KiB, in L2). */
-const NC: i32 = 512;
-/** Products with fewer output rows than this read B in place (packing would not pay). */
-let rawRowsBelow: i32 = 8;
-/** Products below this many multiply-adds (M*K*N) run on the calling thread only. */
-let splitMinMacs: i32 = 524288;
-/** Spins (atomic loads) before a waiting thread sleeps on the futex. */
-let spinWorker: i32 = 262144;
-let spinMain: i32 = 4194304;
+/** n block: columns of B packed at a time (packed B block = KC*NC*4 = 256 KiB, in L2). */
+const NC: i32 = 256;
+// (KC 128..384 x NC 256..1024 all measured within noise of each other on this machine.)
+
+// The heuristics live in the job block (TUNE below), shared by all threads: each thread
+// must take the same decisions for bit-identical results. Knob numbers (defaults: see
+// defaultTuning; they are in the Tuning interface of wasm.ts too):
+/** 0: products with fewer output rows than this read B in place (packing would not pay). */
+const RAW_ROWS_BELOW = 0;
+/** 1: matmul reads B in place, unpacked, when it has at most this many floats (fits L2). */
+const RAW_B_MAX_FLOATS = 1;
+/** 2: products below this many multiply-adds (M*K*N) run on the calling thread only. */
+const SPLIT_MIN_MACS = 2;
+/** 3: recurrent-cell steps below this many elements (B*H) run on the calling thread only. */
+const SPLIT_MIN_CELL = 3;
+/** 4, 5: spins (atomic loads) before a waiting worker / main thread sleeps on the futex. */
+const SPIN_WORKER = 4;
+const SPIN_MAIN = 5;
+const KNOBS = 6;
 
 // Scratch layout per thread (byte offsets).
 const BP_OFF: usize = 0;
@@ -43,13 +53,16 @@ const AP_OFF: usize = <usize>KC * <usize>NC * 4;
 const TMP_OFF: usize = AP_OFF + <usize>KC * 16;
 const SCRATCH_BYTES: usize = TMP_OFF + 128 + 64;
 
-// Job block layout (byte offsets); the three futex/counter words on their own cache lines.
-const CTRL_BYTES: usize = 256;
+// Job block layout (byte offsets), one cache line each: what the spinning workers read
+// (SEQ, TUNE) is apart from what changes during a job (TICKET, DONE).
+const CTRL_BYTES: usize = 320;
 const SEQ: usize = 0; // bumped for every job; workers sleep on it
 const TICKET: usize = 64; // (parts << 16) | next part to claim
 const DONE: usize = 128; // parts finished; the main thread sleeps on it
 const QUIT: usize = 132;
-const ARGS: usize = 192; // kind, out, a, b, M, K, N, acc, splitRows (i32 each)
+const FAILED: usize = 136; // a worker trapped in a part (see workerFailed)
+const ARGS: usize = 192; // the job: kind and up to 15 i32 arguments
+const TUNE: usize = 256; // KNOBS i32
 
 const NN: i32 = 0;
 const TN: i32 = 1;
@@ -75,12 +88,28 @@ export function init(ctrlPtr: usize, scratchPtr: usize, threads: i32): void {
   scratch = scratchPtr;
   nthreads = threads;
 }
-/** Benchmarks and tests only: override the heuristics (a negative value keeps the current one). */
-export function tune(rawRows: i32, splitMacs: i32, spinW: i32, spinM: i32): void {
-  if (rawRows >= 0) rawRowsBelow = rawRows;
-  if (splitMacs >= 0) splitMinMacs = splitMacs;
-  if (spinW >= 0) spinWorker = spinW;
-  if (spinM >= 0) spinMain = spinM;
+
+/** Main thread, once: the default heuristics (measured on 2 cores, see bench/). */
+export function defaultTuning(): void {
+  setTuning(RAW_ROWS_BELOW, 12);
+  setTuning(RAW_B_MAX_FLOATS, 131072);
+  setTuning(SPLIT_MIN_MACS, 524288);
+  setTuning(SPLIT_MIN_CELL, 4096);
+  setTuning(SPIN_WORKER, 1 << 20); // ~0.5 ms
+  setTuning(SPIN_MAIN, 1 << 22); // ~2 ms
+}
+
+/** Sets heuristic `knob` to value (a negative value only reads it); returns the old value. */
+export function setTuning(knob: i32, value: i32): i32 {
+  if (<u32>knob >= <u32>KNOBS) return -1;
+  const p = ctrl + TUNE + (<usize>knob << 2);
+  const old = atomic.load<i32>(p);
+  if (value >= 0) atomic.store<i32>(p, value);
+  return old;
+}
+
+@inline function knob(k: i32): i32 {
+  return load<i32>(ctrl + TUNE + (<usize>k << 2));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -352,9 +381,27 @@ function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, M: i32,
   }
   const ldo = <usize>N << 2;
   const ldb = <usize>N << 2;
-  if (i1 - i0 < rawRowsBelow) {
-    // few rows: each B element is used by few rows, packing B would cost as much as it saves
-    for (let i = i0; i < i1; i++) rowTimesB(o + <usize>i * ldo, a + <usize>i * ars, aks, b, ldb, K, j0, j1, acc);
+  // B in place (no packing) when few rows use each B element (packing would cost as much as
+  // it saves), or when B is small enough to stay in L2, its rows are 32-byte multiples and
+  // the rows are not so many that the copy is free anyway (measured: the contiguous packed
+  // panels win from ~1000 rows on). Any path gives the same bits.
+  const smallB = !transA && (N & 7) == 0 && M < 1024 && <i64>K * <i64>N <= <i64>knob(RAW_B_MAX_FLOATS);
+  if (M < knob(RAW_ROWS_BELOW) || smallB) {
+    let jt = j0; // columns from jt on: one row at a time
+    if (M >= 4) {
+      // 4x8 tiles straight on B (8-column panels within the rows of B), the rest by rows
+      jt = j0 + ((j1 - j0) & ~7);
+      for (let i = i0; i < i1; i += 4) {
+        const ai = a + <usize>i * ars;
+        const oi = o + <usize>i * ldo;
+        for (let j = j0; j < jt; j += 8) {
+          tile(oi + (<usize>j << 2), ldo, ai, ars, aks, b + (<usize>j << 2), ldb, K, imin(4, i1 - i), 8, acc);
+        }
+      }
+    }
+    if (jt < j1) {
+      for (let i = i0; i < i1; i++) rowTimesB(o + <usize>i * ldo, a + <usize>i * ars, aks, b, ldb, K, jt, j1, acc);
+    }
     return;
   }
   const bp = scratch + BP_OFF;
@@ -372,7 +419,8 @@ function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, M: i32,
         let ks = aks;
         if (transA) {
           // A^T rows are 4 adjacent floats at a stride of M*4 bytes: copy them together so
-          // the panel stays in L1 (power-of-two M would alias all its lines into one set)
+          // the panel stays in L1 (with M a power of two its lines would fall into a couple
+          // of L1 sets and be evicted before the next tile uses them)
           packAT(ap, ai, aks, kc, rows);
           ai = ap;
           rs = 4;
@@ -398,7 +446,9 @@ function gemmNTBlock(o: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: 
   }
   const ldo = <usize>N << 2;
   const lda = <usize>K << 2;
-  if (i1 - i0 < rawRowsBelow) {
+  if (M < knob(RAW_ROWS_BELOW)) {
+    // few rows: dot products on B in place (sums in another order than the packed path, so
+    // this is decided on M, never on the block, to keep threads bit-identical)
     for (let i = i0; i < i1; i++) rowDotB(o + <usize>i * ldo, a + <usize>i * lda, b, K, j0, j1, acc);
     return;
   }
@@ -468,36 +518,67 @@ function productBlock(kind: i32, o: usize, a: usize, b: usize, M: i32, K: i32, N
 
 // ---------------------------------------------------------------------------------------
 // Threads. Every thread runs its own instance of this module on the shared memory. The
-// calling (main) thread publishes a job in the block at ctrl: its arguments, DONE = 0 and
-// TICKET = (parts << 16) | 0, then bumps SEQ and wakes the workers. Everybody, main thread
-// included, claims parts by compare-and-swap on TICKET (a part is claimed only while the
-// ticket still belongs to the current job, so the arguments read after the claim are the
-// right ones), computes the part and increments DONE; the main thread returns when DONE
-// reaches parts. A worker that is slow to wake simply finds no part left. Waiting threads
-// spin for a while (the next product usually follows within microseconds), then sleep on
-// the futex (memory.atomic.wait32).
+// calling (main) thread publishes a job in the block at ctrl: its kind and arguments,
+// DONE = 0 and TICKET = (parts << 16) | 0, then bumps SEQ and wakes the workers. Everybody,
+// main thread included, claims parts by compare-and-swap on TICKET (a part is claimed only
+// while the ticket still belongs to the current job, so the arguments read after the claim
+// are the right ones), computes the part and increments DONE; the main thread returns when
+// DONE reaches parts. A worker that is slow to wake simply finds no part left. Waiting
+// threads spin for a while (the next job usually follows within microseconds), then sleep
+// on the futex (memory.atomic.wait32).
+//
+// Jobs: the three products, split into row or column blocks starting on multiples of 8
+// (see above), and the recurrent cells, split by batch rows (elementwise: any split gives
+// the same bits).
+
+const LSTM_F: i32 = 3;
+const LSTM_B: i32 = 4;
+const GRU_F: i32 = 5;
+const GRU_B: i32 = 6;
+
+@inline function arg(i: i32): i32 {
+  return load<i32>(ctrl + ARGS + (<usize>i << 2));
+}
+@inline function ptr(i: i32): usize {
+  return load<usize>(ctrl + ARGS + (<usize>i << 2));
+}
+@inline function setArg(i: i32, v: i32): void {
+  store<i32>(ctrl + ARGS + (<usize>i << 2), v);
+}
+@inline function setPtr(i: i32, v: usize): void {
+  store<usize>(ctrl + ARGS + (<usize>i << 2), v);
+}
+/** First row (or column) of part `part` of `parts`: size cut in units of `unit`, as evenly as possible. */
+@inline function partStart(part: i32, parts: i32, size: i32, unit: i32): i32 {
+  const units = (size + unit - 1) / unit;
+  return imin(<i32>((<i64>part * units) / parts) * unit, size);
+}
 
 function computePart(part: i32, parts: i32): void {
-  const g = ctrl + ARGS;
-  const kind = load<i32>(g);
-  const o = load<usize>(g, 4);
-  const a = load<usize>(g, 8);
-  const b = load<usize>(g, 12);
-  const M = load<i32>(g, 16);
-  const K = load<i32>(g, 20);
-  const N = load<i32>(g, 24);
-  const acc = load<i32>(g, 28) != 0;
-  const splitRows = load<i32>(g, 32) != 0;
-  // parts cover the split dimension in units of 8, as evenly as possible
-  const size = splitRows ? M : N;
-  const units = (size + 7) >> 3;
-  const u0 = <i32>((<i64>part * units) / parts);
-  const u1 = <i32>((<i64>(part + 1) * units) / parts);
-  const s0 = u0 << 3;
-  const s1 = imin(u1 << 3, size);
-  if (s0 >= s1) return;
-  if (splitRows) productBlock(kind, o, a, b, M, K, N, acc, s0, s1, 0, N);
-  else productBlock(kind, o, a, b, M, K, N, acc, 0, M, s0, s1);
+  const kind = arg(0);
+  if (kind <= NT) {
+    // args: kind, out, a, b, M, K, N, acc, splitRows
+    const M = arg(4), K = arg(5), N = arg(6);
+    const acc = arg(7) != 0;
+    const splitRows = arg(8) != 0;
+    const size = splitRows ? M : N;
+    const s0 = partStart(part, parts, size, 8);
+    const s1 = partStart(part + 1, parts, size, 8);
+    if (s0 >= s1) return;
+    if (splitRows) productBlock(kind, ptr(1), ptr(2), ptr(3), M, K, N, acc, s0, s1, 0, N);
+    else productBlock(kind, ptr(1), ptr(2), ptr(3), M, K, N, acc, 0, M, s0, s1);
+    return;
+  }
+  // recurrent cells: the last two args are B and H; split the B rows
+  const nargs = kind == GRU_B ? 9 : kind == LSTM_B ? 8 : 6;
+  const B = arg(nargs - 1);
+  const H = arg(nargs);
+  const b0 = partStart(part, parts, B, 1);
+  const b1 = partStart(part + 1, parts, B, 1);
+  if (kind == LSTM_F) lstmForwardRows(ptr(1), ptr(2), ptr(3), ptr(4), b0, b1, H);
+  else if (kind == LSTM_B) lstmBackwardRows(ptr(1), ptr(2), ptr(3), ptr(4), ptr(5), ptr(6), b0, b1, H);
+  else if (kind == GRU_F) gruForwardRows(ptr(1), ptr(2), ptr(3), ptr(4), b0, b1, H);
+  else gruBackwardRows(ptr(1), ptr(2), ptr(3), ptr(4), ptr(5), ptr(6), ptr(7), b0, b1, H);
 }
 
 /** Claims and computes parts of the current job until none is left. */
@@ -519,8 +600,9 @@ export function workerLoop(): void {
   while (!atomic.load<i32>(ctrl + QUIT)) {
     let s = atomic.load<i32>(ctrl + SEQ);
     let spins = 0;
+    const maxSpins = knob(SPIN_WORKER);
     while (s == seen) {
-      if (++spins > spinWorker) {
+      if (++spins > maxSpins) {
         memory.atomic.wait32(ctrl + SEQ, seen, -1);
         spins = 0;
       }
@@ -531,11 +613,49 @@ export function workerLoop(): void {
   }
 }
 
+/**
+ * A worker whose workerLoop trapped (it can only trap inside a part it had claimed) calls
+ * this so the main thread does not wait forever for that part; the main thread then traps
+ * too instead of returning a half-computed result.
+ */
+export function workerFailed(): void {
+  atomic.store<i32>(ctrl + FAILED, 1);
+  atomic.add<i32>(ctrl + DONE, 1);
+  atomic.notify(ctrl + DONE);
+}
+
 /** Main thread: tells the workers to return from workerLoop. */
 export function stopWorkers(): void {
   atomic.store<i32>(ctrl + QUIT, 1);
   atomic.add<i32>(ctrl + SEQ, 1);
   atomic.notify(ctrl + SEQ, -1);
+}
+
+/** Main thread: runs the job whose args are set, in `parts` parts, with the workers. */
+function runJob(kind: i32, parts: i32): void {
+  setArg(0, kind);
+  atomic.store<i32>(ctrl + DONE, 0);
+  atomic.store<i32>(ctrl + TICKET, parts << 16);
+  atomic.add<i32>(ctrl + SEQ, 1);
+  atomic.notify(ctrl + SEQ, -1);
+  claimParts();
+  // the remaining parts are being computed by workers: wait for them
+  let spins = 0;
+  const maxSpins = knob(SPIN_MAIN);
+  let d = atomic.load<i32>(ctrl + DONE);
+  while (d < parts) {
+    if (++spins > maxSpins) {
+      memory.atomic.wait32(ctrl + DONE, d, 1000000); // 1 ms, then look again
+      spins = 0;
+    }
+    d = atomic.load<i32>(ctrl + DONE);
+  }
+  if (atomic.load<i32>(ctrl + FAILED)) unreachable(); // a worker trapped: see its error
+}
+
+/** Parts to split a recurrent-cell step of B rows x `work` elements into (1: don't). */
+@inline function cellParts(B: i32, work: i32): i32 {
+  return nthreads > 1 && work >= knob(SPLIT_MIN_CELL) ? imin(nthreads, B) : 1;
 }
 
 /** Runs a product, split between the threads when it is big enough to pay for the wake-up. */
@@ -545,35 +665,19 @@ function product(kind: i32, o: usize, a: usize, b: usize, M: i32, K: i32, N: i32
   const splitRows = M >= N;
   const units = ((splitRows ? M : N) + 7) >> 3;
   const parts = imin(nthreads, units);
-  if (parts <= 1 || macs < <i64>splitMinMacs) {
+  if (parts <= 1 || macs < <i64>knob(SPLIT_MIN_MACS)) {
     productBlock(kind, o, a, b, M, K, N, acc, 0, M, 0, N);
     return;
   }
-  const g = ctrl + ARGS;
-  store<i32>(g, kind);
-  store<usize>(g, o, 4);
-  store<usize>(g, a, 8);
-  store<usize>(g, b, 12);
-  store<i32>(g, M, 16);
-  store<i32>(g, K, 20);
-  store<i32>(g, N, 24);
-  store<i32>(g, acc ? 1 : 0, 28);
-  store<i32>(g, splitRows ? 1 : 0, 32);
-  atomic.store<i32>(ctrl + DONE, 0);
-  atomic.store<i32>(ctrl + TICKET, parts << 16);
-  atomic.add<i32>(ctrl + SEQ, 1);
-  atomic.notify(ctrl + SEQ, -1);
-  claimParts();
-  // the remaining parts are being computed by workers: wait for them
-  let spins = 0;
-  let d = atomic.load<i32>(ctrl + DONE);
-  while (d < parts) {
-    if (++spins > spinMain) {
-      memory.atomic.wait32(ctrl + DONE, d, 1000000); // 1 ms, then look again
-      spins = 0;
-    }
-    d = atomic.load<i32>(ctrl + DONE);
-  }
+  setPtr(1, o);
+  setPtr(2, a);
+  setPtr(3, b);
+  setArg(4, M);
+  setArg(5, K);
+  setArg(6, N);
+  setArg(7, acc ? 1 : 0);
+  setArg(8, splitRows ? 1 : 0);
+  runJob(kind, parts);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -600,26 +704,28 @@ export function matmulNT(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
 /**
  * e^x: x = n ln2 + r, |r| <= ln2/2 (Cody-Waite split of ln2), e^r by the Cephes expf
  * polynomial, 2^n applied as two factors 2^(n>>1) * 2^(n - n>>1) so that results from the
- * subnormal range up to overflow (inf) come out right. x is clamped to [-104, 88.8]
- * first (beyond: 0 or inf anyway), which also keeps n within int range.
+ * subnormal range up to overflow (inf) come out right. x is clamped to [-104, 88.8] first
+ * (beyond: 0 or inf anyway) with pmin/pmax, which keep NaN and compile to one minps/maxps
+ * (f32x4.min/max must order NaNs and cost a dozen instructions on x86). n = round(x/ln2)
+ * comes from adding 1.5*2^23: the sum's low mantissa bits are n as an integer.
  */
 @inline function exp4(x: v128): v128 {
-  x = f32x4.max(f32x4.min(x, f32x4.splat(88.8)), f32x4.splat(-104.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  const magic = f32x4.splat(12582912.0); // 1.5 * 2^23
+  x = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.8)), f32x4.splat(-104.0));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(t, magic);
+  const ni = i32x4.sub(t, magic);
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  const ni = i32x4.trunc_sat_f32x4_s(n);
+  let p = madd(f32x4.splat(1.9875691500e-4), r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(madd(f32x4.mul(p, r), r, r), f32x4.splat(1));
   const n1 = i32x4.shr_s(ni, 1);
-  const n2 = i32x4.sub(ni, n1);
   const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
-  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(i32x4.sub(ni, n1), i32x4.splat(127)), 23);
   return f32x4.mul(f32x4.mul(p, s1), s2);
 }
 
@@ -640,12 +746,11 @@ export function matmulNT(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32,
 @inline function tanh4(x: v128): v128 {
   const ax = f32x4.abs(x);
   const z = f32x4.mul(x, x);
-  let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
+  let p = madd(f32x4.splat(-5.70498872745e-3), z, f32x4.splat(2.06390887954e-2));
+  p = madd(p, z, f32x4.splat(-5.37397155531e-2));
+  p = madd(p, z, f32x4.splat(1.33314422036e-1));
+  p = madd(p, z, f32x4.splat(-3.33332819422e-1));
+  const small = madd(f32x4.mul(p, z), x, x);
   const e = exp4(f32x4.add(ax, ax));
   const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
   const signed = v128.or(big, v128.and(x, i32x4.splat(<i32>0x80000000)));
@@ -779,8 +884,21 @@ export function sumRows(dbias: usize, d: usize, M: i32, N: i32): void {
   }
 }
 
-/** out(M,N) = (acc ? out : 0) + table[ids[i], :]. */
-export function gatherRows(out: usize, ids: usize, table: usize, M: i32, N: i32, acc: i32): void {
+/** Index + 1 of the first of ids(M) outside [0, rows), or 0 when all are valid. */
+function badId(ids: usize, M: i32, rows: i32): i32 {
+  for (let i = 0; i < M; i++) {
+    if (<u32>load<i32>(ids + (<usize>i << 2)) >= <u32>rows) return i + 1;
+  }
+  return 0;
+}
+
+/**
+ * out(M,N) = (acc ? out : 0) + table[ids[i], :], table(rows,N). Returns 0, or (doing
+ * nothing) 1 + the index of the first id outside [0, rows).
+ */
+export function gatherRows(out: usize, ids: usize, table: usize, M: i32, N: i32, acc: i32, rows: i32): i32 {
+  const bad = badId(ids, M, rows);
+  if (bad) return bad;
   const row = <usize>N << 2;
   for (let i = 0; i < M; i++) {
     const src = table + <usize>load<i32>(ids + (<usize>i << 2)) * row;
@@ -788,14 +906,21 @@ export function gatherRows(out: usize, ids: usize, table: usize, M: i32, N: i32,
     if (acc) addRow(dst, src, N);
     else memory.copy(dst, src, row);
   }
+  return 0;
 }
 
-/** dtable[ids[i], :] += d(i, :), in order of i (repeated ids accumulate). */
-export function scatterRows(dtable: usize, d: usize, ids: usize, M: i32, N: i32): void {
+/**
+ * dtable[ids[i], :] += d(i, :), in order of i (repeated ids accumulate), dtable(rows,N).
+ * Returns 0, or (doing nothing) 1 + the index of the first id outside [0, rows).
+ */
+export function scatterRows(dtable: usize, d: usize, ids: usize, M: i32, N: i32, rows: i32): i32 {
+  const bad = badId(ids, M, rows);
+  if (bad) return bad;
   const row = <usize>N << 2;
   for (let i = 0; i < M; i++) {
     addRow(dtable + <usize>load<i32>(ids + (<usize>i << 2)) * row, d + <usize>i * row, N);
   }
+  return 0;
 }
 
 // LSTM: gates(B,4H) = [i f o g] per row; c, h, cPrev (B,H).
@@ -816,8 +941,18 @@ export function scatterRows(dtable: usize, d: usize, ids: usize, M: i32, N: i32)
 
 /** gates in place to activations; c = f*cPrev + i*g; h = o*tanh(c). */
 export function lstmForward(h: usize, c: usize, gates: usize, cPrev: usize, B: i32, H: i32): void {
+  const parts = cellParts(B, B * H);
+  if (parts <= 1) {
+    lstmForwardRows(h, c, gates, cPrev, 0, B, H);
+    return;
+  }
+  setPtr(1, h); setPtr(2, c); setPtr(3, gates); setPtr(4, cPrev); setArg(5, B); setArg(6, H);
+  runJob(LSTM_F, parts);
+}
+
+function lstmForwardRows(h: usize, c: usize, gates: usize, cPrev: usize, b0: i32, b1: i32, H: i32): void {
   const gh = <usize>H << 2;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const gb = gates + <usize>b * 4 * gh;
     const hb = <usize>b * gh;
     let j = 0;
@@ -858,8 +993,19 @@ export function lstmForward(h: usize, c: usize, gates: usize, cPrev: usize, B: i
 
 /** Writes dgates(B,4H); dc(B,H) in place from dL/dc to dL/dcPrev; dh(B,H) total dL/dh. */
 export function lstmBackward(dgates: usize, dc: usize, dh: usize, gates: usize, c: usize, cPrev: usize, B: i32, H: i32): void {
+  const parts = cellParts(B, B * H);
+  if (parts <= 1) {
+    lstmBackwardRows(dgates, dc, dh, gates, c, cPrev, 0, B, H);
+    return;
+  }
+  setPtr(1, dgates); setPtr(2, dc); setPtr(3, dh); setPtr(4, gates); setPtr(5, c); setPtr(6, cPrev);
+  setArg(7, B); setArg(8, H);
+  runJob(LSTM_B, parts);
+}
+
+function lstmBackwardRows(dgates: usize, dc: usize, dh: usize, gates: usize, c: usize, cPrev: usize, b0: i32, b1: i32, H: i32): void {
   const gh = <usize>H << 2;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const gb = <usize>b * 4 * gh;
     const hb = <usize>b * gh;
     let j = 0;
@@ -888,8 +1034,18 @@ export function lstmBackward(dgates: usize, dc: usize, dh: usize, gates: usize, 
 
 /** xg in place to (r, z, n); h = (1-z)*n + z*hPrev. */
 export function gruForward(h: usize, xg: usize, hg: usize, hPrev: usize, B: i32, H: i32): void {
+  const parts = cellParts(B, B * H);
+  if (parts <= 1) {
+    gruForwardRows(h, xg, hg, hPrev, 0, B, H);
+    return;
+  }
+  setPtr(1, h); setPtr(2, xg); setPtr(3, hg); setPtr(4, hPrev); setArg(5, B); setArg(6, H);
+  runJob(GRU_F, parts);
+}
+
+function gruForwardRows(h: usize, xg: usize, hg: usize, hPrev: usize, b0: i32, b1: i32, H: i32): void {
   const gh = <usize>H << 2;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const gb = <usize>b * 3 * gh;
     const hb = <usize>b * gh;
     let j = 0;
@@ -931,8 +1087,19 @@ export function gruForward(h: usize, xg: usize, hg: usize, hPrev: usize, B: i32,
 
 /** Writes dxg, dhg (B,3H); dhPrev(B,H) += dh*z. act = (r,z,n) from forward. */
 export function gruBackward(dxg: usize, dhg: usize, dhPrev: usize, dh: usize, act: usize, hg: usize, hPrev: usize, B: i32, H: i32): void {
+  const parts = cellParts(B, B * H);
+  if (parts <= 1) {
+    gruBackwardRows(dxg, dhg, dhPrev, dh, act, hg, hPrev, 0, B, H);
+    return;
+  }
+  setPtr(1, dxg); setPtr(2, dhg); setPtr(3, dhPrev); setPtr(4, dh); setPtr(5, act); setPtr(6, hg);
+  setPtr(7, hPrev); setArg(8, B); setArg(9, H);
+  runJob(GRU_B, parts);
+}
+
+function gruBackwardRows(dxg: usize, dhg: usize, dhPrev: usize, dh: usize, act: usize, hg: usize, hPrev: usize, b0: i32, b1: i32, H: i32): void {
   const gh = <usize>H << 2;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const gb = <usize>b * 3 * gh;
     const hb = <usize>b * gh;
     let j = 0;
@@ -998,19 +1165,30 @@ function ln(x: f64): f64 {
  * Row-wise softmax of probs(M,V) in place; returns sum over rows of -log p[target] in f64,
  * computed from the logits as log(sum e^(x - max)) - (x_t - max) (exact even when p
  * underflows), or 0 when targets == 0 (no targets). The exponentials are float32 (each
- * within ~1 ulp); their row sum and the log are float64.
+ * within ~1 ulp); their row sum and the log are float64. A target outside [0, V): returns
+ * -(1 + its row index), probs untouched.
  */
 export function softmaxXent(probs: usize, targets: usize, M: i32, V: i32): f64 {
+  if (targets) {
+    const bad = badId(targets, M, V);
+    if (bad) return -bad;
+  }
   let loss: f64 = 0;
   const row = <usize>V << 2;
   for (let i = 0; i < M; i++) {
     const p = probs + <usize>i * row;
-    // row max
+    // row max; like js.ts (x > max ? x : max) NaNs are passed over (pmax is that, in one
+    // instruction), the exponentials below then make the row NaN
     let mv = f32x4.splat(<f32>-Infinity);
     let j = 0;
-    for (; j + 4 <= V; j += 4) mv = f32x4.max(mv, v128.load(p + (<usize>j << 2)));
-    let mx = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
-    for (; j < V; j++) mx = max(mx, load<f32>(p + (<usize>j << 2)));
+    for (; j + 4 <= V; j += 4) mv = f32x4.pmax(mv, v128.load(p + (<usize>j << 2)));
+    mv = f32x4.pmax(mv, v128.shuffle<f32>(mv, mv, 2, 3, 0, 1));
+    mv = f32x4.pmax(mv, v128.shuffle<f32>(mv, mv, 1, 0, 3, 2));
+    let mx = f32x4.extract_lane(mv, 0);
+    for (; j < V; j++) {
+      const x = load<f32>(p + (<usize>j << 2));
+      if (x > mx) mx = x;
+    }
     const xt: f64 = targets ? <f64>load<f32>(p + (<usize>load<i32>(targets + (<usize>i << 2)) << 2)) - <f64>mx : 0;
     // e = exp(x - max), summed in f64 (two f64x2 accumulators)
     const m4 = f32x4.splat(mx);
@@ -1049,9 +1227,12 @@ export function softmaxXent(probs: usize, targets: usize, M: i32, V: i32): f64 {
 /**
  * dlogits(M,V) = (probs - onehot(target)) * scale; dlogits may alias probs. The products
  * are taken in f64 and rounded once, as js.ts does on float32 buffers (scale is not a
- * float32 number in general, e.g. 1/(T*B)).
+ * float32 number in general, e.g. 1/(T*B)). Returns 0, or (doing nothing) 1 + the row
+ * index of the first target outside [0, V).
  */
-export function softmaxXentBackward(dlogits: usize, probs: usize, targets: usize, scale: f64, M: i32, V: i32): void {
+export function softmaxXentBackward(dlogits: usize, probs: usize, targets: usize, scale: f64, M: i32, V: i32): i32 {
+  const bad = badId(targets, M, V);
+  if (bad) return bad;
   const row = <usize>V << 2;
   const s2 = f64x2.splat(scale);
   for (let i = 0; i < M; i++) {
@@ -1072,4 +1253,5 @@ export function softmaxXentBackward(dlogits: usize, probs: usize, targets: usize
     const t = dst + (<usize>load<i32>(targets + (<usize>i << 2)) << 2);
     store<f32>(t, <f32>(<f64>load<f32>(t) - scale));
   }
+  return 0;
 }

@@ -23,6 +23,12 @@ if (existsSync(asEntry)) {
     ],
     { stdio: 'inherit', cwd: root },
   );
+  // The same source with relaxed-SIMD fused multiply-adds (picked at run time when V8 accepts it).
+  execFileSync(
+    process.execPath,
+    [asc, asEntry, '--outFile', join(root, 'dist', 'kernels-relaxed.wasm'), '--config', join(root, 'assembly', 'asconfig.json'), '--target', 'relaxed'],
+    { stdio: 'inherit', cwd: root },
+  );
 }
 
 // 2. The CLI, the worker and the benchmark, each one bundle (fast start: one file to load).
