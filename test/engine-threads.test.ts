@@ -1,0 +1,56 @@
+// The thread count changes how the wasm kernels split the work, never the numbers: training the
+// same model from the same seed on 1, 2 and 3 threads gives bit-identical weights.
+
+import { describe, expect, it } from 'vitest';
+import { Batcher } from '../src/batcher';
+import type { ModelConfig } from '../src/config';
+import { readCorpus, splitCorpus } from '../src/data';
+import { Model } from '../src/model';
+import { Rng } from '../src/rng';
+import { Trainer } from '../src/trainer';
+import { join } from 'node:path';
+import { WASM_MISSING } from './helpers/engine';
+
+const corpus = readCorpus([join(__dirname, '..', 'data', 'tinyshakespeare.txt')]);
+const { train } = splitCorpus(corpus.ids.subarray(0, 200_000), 0.1);
+
+function trainOn(threads: number, config: ModelConfig, steps: number): { params: Float32Array; losses: number[] } {
+  const model = new Model(config, {
+    config,
+    vocabSize: corpus.vocab.size,
+    shapes: [{ B: 32, T: 40 }],
+    optimizer: 'adam',
+    kernels: 'wasm',
+    threads,
+  });
+  try {
+    const rng = new Rng(5);
+    model.init(rng);
+    const trainer = new Trainer(model, new Batcher(train, 32, 40), { optimizer: 'adam', lr: 3e-3, clip: 5, clipNorm: 1, reduction: 'mean' }, rng);
+    const losses: number[] = [];
+    for (let i = 0; i < steps; i++) losses.push(trainer.step(3e-3).loss);
+    return { params: Float32Array.from(model.params.flat), losses };
+  } finally {
+    model.close();
+  }
+}
+
+describe.skipIf(WASM_MISSING)('wasm kernels: results do not depend on the thread count', () => {
+  const configs: ModelConfig[] = [
+    { model: 'lstm', hidden: 192, layers: 2, embed: 48, dropout: 0.1 },
+    { model: 'gru', hidden: 136, layers: 2, embed: 0, dropout: 0 },
+    { model: 'rnn', hidden: 100, layers: 1, embed: 0, dropout: 0 },
+  ];
+  it.each(configs)('$model $layers x $hidden: 1, 2 and 3 threads give the same bits', (config) => {
+    const one = trainOn(1, config, 6);
+    for (const threads of [2, 3]) {
+      const many = trainOn(threads, config, 6);
+      expect(many.losses).toEqual(one.losses);
+      let differ = 0;
+      for (let i = 0; i < one.params.length; i++) if (!Object.is(one.params[i], many.params[i])) differ++;
+      expect(differ, `parameters that differ with ${threads} threads`).toBe(0);
+    }
+    // and training did move the weights (the comparison is not between two untouched models)
+    expect(one.losses[5]).toBeLessThan(one.losses[0]);
+  });
+});
