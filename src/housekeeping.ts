@@ -5,7 +5,7 @@
 // and validation loss, iter-000400-val-1.6590.json, and only the N most recent such files stay;
 // latest.json and best.json are never touched here. Names sort by iteration as text too.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { HistoryJSON } from './checkpoint';
 import { writeFileAtomic } from './checkpoint';
@@ -39,12 +39,12 @@ export function numberedName(iter: number, valLoss: number | null): string {
 }
 
 /**
- * Copy the checkpoint just written (`saved`, e.g. latest.json) to its numbered name, atomically,
+ * Write the checkpoint text just saved as latest.json under its numbered name too, atomically,
  * then remove the oldest numbered files beyond `keep`. Returns the name written.
  */
-export function keepNumbered(dir: string, saved: string, iter: number, valLoss: number | null, keep: number): string {
+export function keepNumbered(dir: string, checkpoint: string, iter: number, valLoss: number | null, keep: number): string {
   const name = numberedName(iter, valLoss);
-  writeFileAtomic(join(dir, name), readFileSync(join(dir, saved), 'utf8'));
+  writeFileAtomic(join(dir, name), checkpoint);
   pruneNumbered(dir, keep);
   return name;
 }

@@ -141,10 +141,13 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     let savedOnce = false; // whether this run has written a checkpoint (for the explosion message)
     // What the checkpoints record of the corpus (for --resume and `charrnn eval`).
     const data: DataJSON = { sources: sources.map((s) => (s === '-' ? s : resolve(s))), chars: corpus.ids.length, fingerprint: fp, valFrac: cfg.valFrac };
-    const save = (name: string) => {
+    /** Build the checkpoint once and write it under each name; returns its text. */
+    const save = (...names: string[]): string => {
       const json = buildCheckpoint({ trainer, config: { train: cfg, optim, engine }, vocab: corpus.vocab, data, state, elapsed: elapsed() });
-      writeFileAtomic(join(cfg.checkpointDir, name), JSON.stringify(json));
+      const text = JSON.stringify(json);
+      for (const name of names) writeFileAtomic(join(cfg.checkpointDir, name), text);
       savedOnce = true;
+      return text;
     };
 
     const evaluateAndSave = () => {
@@ -160,9 +163,8 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
         reporter.emit({ type: 'val', iter: trainer.iter, epoch: batcher.epochFloat, valLoss: v.loss, bestValLoss: state.bestVal });
         lastVal = v.loss;
       }
-      save('latest.json');
-      if (improved) save('best.json');
-      if (cfg.keep > 0) keepNumbered(cfg.checkpointDir, 'latest.json', trainer.iter, doVal ? lastVal : null, cfg.keep);
+      const text = improved ? save('latest.json', 'best.json') : save('latest.json');
+      if (cfg.keep > 0) keepNumbered(cfg.checkpointDir, text, trainer.iter, doVal ? lastVal : null, cfg.keep);
       const meta = { model: modelCfg, vocabSize: corpus.vocab.size, sources, iter: trainer.iter, epoch: batcher.epochFloat };
       writeLossPlot(cfg.checkpointDir, history, meta, cfg.plotLog);
       good?.keep(state);

@@ -37,6 +37,12 @@ const matTvec = (A: Mat, x: Col): Col => {
 const addOuter = (D: Mat, a: Col, b: Col): void => {
   for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) D[i][j] += a[i] * b[j];
 };
+/** lossFun's result: the gradients clipped to [-5, 5] to mitigate exploding gradients. */
+function clipped(loss: number, dWxh: Mat, dWhh: Mat, dWhy: Mat, dbh: Col, dby: Col, h: Col) {
+  const clip = (x: number) => Math.min(5, Math.max(-5, x));
+  const cm = (m: Mat) => m.map((r) => r.map(clip));
+  return { loss, dWxh: cm(dWxh), dWhh: cm(dWhh), dWhy: cm(dWhy), dbh: dbh.map(clip), dby: dby.map(clip), h };
+}
 
 class MinCharRnn {
   Wxh: Mat;
@@ -135,17 +141,7 @@ class MinCharRnn {
       addOuter(dWhh, dhraw, hs.get(t - 1)!);
       dhnext = matTvec(Whh, dhraw);
     }
-    const clip = (x: number) => Math.min(5, Math.max(-5, x)); // clip to mitigate exploding gradients
-    const cm = (m: Mat) => m.map((r) => r.map(clip));
-    return {
-      loss,
-      dWxh: cm(dWxh),
-      dWhh: cm(dWhh),
-      dWhy: cm(dWhy),
-      dbh: dbh.map(clip),
-      dby: dby.map(clip),
-      h: hs.get(inputs.length - 1)!,
-    };
+    return clipped(loss, dWxh, dWhh, dWhy, dbh, dby, hs.get(inputs.length - 1)!);
   }
 
   /** One Adagrad update of one value, mem already updated. */
@@ -314,17 +310,7 @@ class MinCharRnnOrdered extends MinCharRnn {
       for (let j = 0; j < H; j++) dWxh[j][inputs[t]] += dhraw[j];
       for (let j = 0; j < H; j++) for (let k = 0; k < H; k++) if (hp[k] !== 0) dWhh[j][k] += dhraw[j] * hp[k];
     }
-    const clip = (x: number) => Math.min(5, Math.max(-5, x)); // clip to mitigate exploding gradients
-    const cm = (m: Mat) => m.map((r) => r.map(clip));
-    return {
-      loss,
-      dWxh: cm(dWxh),
-      dWhh: cm(dWhh),
-      dWhy: cm(dWhy),
-      dbh: dbh.map(clip),
-      dby: dby.map(clip),
-      h: hs.get(T - 1)!,
-    };
+    return clipped(loss, dWxh, dWhh, dWhy, dbh, dby, hs.get(T - 1)!);
   }
 }
 
