@@ -10,7 +10,7 @@
 
 import type { Vocab } from './data';
 import type { Model, Workspace } from './model';
-import { Rng } from './rng';
+import type { Rng } from './rng';
 
 export interface PickOptions {
   /** Divides the logits; 0 means argmax. */
@@ -205,19 +205,4 @@ function temper(p: ArrayLike<number>, s: Float64Array, V: number, temperature: n
   let max = 0;
   for (let i = 0; i < V; i++) if (p[i] > max) max = p[i];
   for (let i = 0; i < V; i++) s[i] = p[i] > 0 ? Math.exp(Math.log(p[i] / max) * inv) : 0;
-}
-
-/**
- * Characters per second of plain sampling (pick + feed at batch 1) on the model's workspace
- * `workspace` (B = T = 1), for benchmarks. The state starts after a newline (or id 0).
- */
-export function measureSampling(model: Model, vocab: Vocab, chars: number, o: PickOptions = { temperature: 1, argmax: false }, workspace = 0): number {
-  const sampler = new Sampler(model, vocab, new Rng('bench'), workspace);
-  sampler.reset();
-  const nl = vocab.id(10);
-  sampler.feed(nl >= 0 ? nl : 0);
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < chars; i++) sampler.feed(sampler.pick(o));
-  const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-  return chars / sec;
 }
