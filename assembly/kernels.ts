@@ -1,6 +1,6 @@
 // charrnn WebAssembly SIMD kernels (AssemblyScript, 128-bit SIMD, float32).
-// Contract: src/kernels/types.ts; semantics: src/kernels/js.ts (the reference); JS side:
-// src/kernels/wasm.ts. Built by `npm run build` with assembly/asconfig.json.
+// Contract: src/src/engine/kernels/types.ts; semantics: src/src/engine/kernels/js.ts (the reference); JS side:
+// src/src/engine/kernels/wasm.ts. Built by `npm run build` with assembly/asconfig.json.
 //
 // Shape legend: B batch, H hidden, G gate width (4H lstm, 3H gru), V vocab; M, K, N generic
 // matrix sizes. Matrices are row-major float32. Every pointer is a byte address in the
@@ -681,7 +681,7 @@ function product(kind: i32, o: usize, a: usize, b: usize, M: i32, K: i32, N: i32
 }
 
 // ---------------------------------------------------------------------------------------
-// Matrix products (kernels/types.ts)
+// Matrix products (src/engine/kernels/types.ts)
 
 /** out(M,N) = (acc ? out : 0) + a(M,K) @ b(K,N). */
 export function matmul(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
@@ -789,7 +789,7 @@ export function vsigmoid(out: usize, x: usize, n: i32): void {
 }
 
 // ---------------------------------------------------------------------------------------
-// Elementwise kernels (kernels/types.ts)
+// Elementwise kernels (src/engine/kernels/types.ts)
 
 /** g(n) = tanh(g), in place. */
 export function tanh(g: usize, n: i32): void {

@@ -12,13 +12,13 @@
 // work: training = 3 x forward; forward per character = 2*G*(I+H) per layer (G = 4H for LSTM,
 // H for RNN; I = the layer's input width, V for one-hot) + 2*H*V for the output layer.
 
-import { Batcher } from '../src/batcher';
+import { Batcher } from '../src/data/batcher';
 import type { ModelConfig, OptimizerKind } from '../src/config';
-import { readCorpus, splitCorpus } from '../src/data';
-import { Model } from '../src/model';
-import { Rng } from '../src/rng';
-import { Sampler } from '../src/sampler';
-import { Trainer } from '../src/trainer';
+import { readCorpus, splitCorpus } from '../src/data/corpus';
+import { Model } from '../src/engine/model';
+import { Rng } from '../src/engine/rng';
+import { Sampler } from '../src/sample/sampler';
+import { Trainer } from '../src/train/step';
 import { join } from 'node:path';
 
 interface Config {

@@ -11,11 +11,11 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fingerprint } from '../src/checkpoint';
-import { readCorpus } from '../src/data';
-import { runTrain } from '../src/train';
+import { fingerprint } from '../src/checkpoint/format';
+import { readCorpus } from '../src/data/corpus';
+import { runTrain } from '../src/train/train';
 import { ENGINE_DEFAULTS, MODEL_DEFAULTS, OPTIM_DEFAULTS, TRAIN_DEFAULTS } from '../src/config';
-import { setQuiet } from '../src/log';
+import { setQuiet } from '../src/io/log';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);

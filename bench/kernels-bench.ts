@@ -12,10 +12,10 @@
 
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { Arena, type Vec } from '../src/arena';
-import { jsKernels } from '../src/kernels/js';
-import type { Kernels } from '../src/kernels/types';
-import { createWasmBackend, type SimdVariant, type WasmBackend } from '../src/kernels/wasm';
+import { Arena, type Vec } from '../src/engine/arena';
+import { jsKernels } from '../src/engine/kernels/js';
+import type { Kernels } from '../src/engine/kernels/types';
+import { createWasmBackend, type SimdVariant, type WasmBackend } from '../src/engine/kernels/wasm';
 
 const quick = process.argv.includes('--quick');
 const SAMPLES = quick ? 3 : 7;

@@ -17,14 +17,14 @@ import {
   type LrScheduleKind,
   type OptimizerKind,
 } from './config';
-import { UserError } from './errors';
-import { runEval } from './eval';
-import { runInfo } from './info';
-import { color, errorLine, setQuiet } from './log';
-import { runPlot } from './plot';
-import { scheduleFromFlags } from './schedule';
-import { runSample } from './sample';
-import { runTrain } from './train';
+import { UserError } from './io/errors';
+import { runEval } from './commands/eval';
+import { runInfo } from './commands/info';
+import { color, errorLine, setQuiet } from './io/log';
+import { runPlot } from './viz/plot';
+import { scheduleFromFlags } from './train/schedule';
+import { runSample } from './sample/sample';
+import { runTrain } from './train/train';
 
 // ---- argument parsers: each names the flag, the expected and the actual value ----
 

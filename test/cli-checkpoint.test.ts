@@ -5,10 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeTensor, encodeTensor, encodeTensors, FORMAT, VERSION, type CheckpointJSON } from '../src/checkpoint';
+import { decodeTensor, encodeTensor, encodeTensors, FORMAT, VERSION, type CheckpointJSON } from '../src/checkpoint/format';
 import type { ModelConfig } from '../src/config';
-import { Model } from '../src/model';
-import { Rng } from '../src/rng';
+import { Model } from '../src/engine/model';
+import { Rng } from '../src/engine/rng';
 import { charrnn, expectUserError, f32ToBase64, makeTmp, ok, readJSON, removeTmp, tensor, writeJSON } from './cli-helpers';
 
 let dir: string;

@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { CellKind } from '../src/config';
-import { Rng } from '../src/rng';
+import { Rng } from '../src/engine/rng';
 import { CELLS, makeModel, maxAbsDiff, randomIds, randomizeParams, randomState, setBatch, type SmallModel } from './helpers/engine';
 import { naiveForward, naiveNetFrom, splitState } from './helpers/naive';
 

@@ -8,7 +8,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { CellKind } from '../src/config';
-import { Rng } from '../src/rng';
+import { Rng } from '../src/engine/rng';
 import { CELLS, copyOf, makeModel, randomIds, randomizeParams, randomState, setBatch, type SmallModel } from './helpers/engine';
 import { centralDiff2, centralDiff6, emptyReport, merge, record, type GradReport } from './helpers/gradcheck';
 

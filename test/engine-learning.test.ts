@@ -10,13 +10,13 @@
 
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../src/batcher';
+import { Batcher } from '../src/data/batcher';
 import type { CellKind, ModelConfig, OptimConfig, OptimizerKind } from '../src/config';
-import { corpusFromText, readCorpus, splitCorpus, type Ids } from '../src/data';
-import type { KernelKind } from '../src/kernels';
-import { Model } from '../src/model';
-import { Rng } from '../src/rng';
-import { Trainer } from '../src/trainer';
+import { corpusFromText, readCorpus, splitCorpus, type Ids } from '../src/data/corpus';
+import type { KernelKind } from '../src/engine/kernels';
+import { Model } from '../src/engine/model';
+import { Rng } from '../src/engine/rng';
+import { Trainer } from '../src/train/step';
 import { F32_KERNELS, SHAKESPEARE, WASM_MISSING } from './helpers/engine';
 
 interface Run {

@@ -9,14 +9,14 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { Dtype, Vec } from '../src/arena';
-import { Batcher } from '../src/batcher';
+import type { Dtype, Vec } from '../src/engine/arena';
+import { Batcher } from '../src/data/batcher';
 import type { ModelConfig, OptimConfig } from '../src/config';
-import { corpusFromText } from '../src/data';
-import type { KernelKind } from '../src/kernels';
-import { Model } from '../src/model';
-import { Rng } from '../src/rng';
-import { Trainer } from '../src/trainer';
+import { corpusFromText } from '../src/data/corpus';
+import type { KernelKind } from '../src/engine/kernels';
+import { Model } from '../src/engine/model';
+import { Rng } from '../src/engine/rng';
+import { Trainer } from '../src/train/step';
 import { F32_KERNELS, SHAKESPEARE, WASM_MISSING } from './helpers/engine';
 
 type Col = number[]; // column vector
@@ -192,7 +192,7 @@ class MinCharRnn {
 /**
  * The same transcription with every floating-point sum written out as a loop whose order of
  * additions is the order charrnn's js kernels use (src/kernels/js.ts through layer.ts,
- * cells/rnn.ts, model.ts Workspace.forward/backward, trainer.ts, optim.ts), so that in float64
+ * cells/rnn.ts, model.ts Workspace.forward/backward, train/step.ts, optim.ts), so that in float64
  * both compute bit for bit the same numbers and a free run stays together for 50 steps despite
  * the chaotic early dynamics. Everything else (data pointer, reset, hprev, clip, Adagrad) is
  * the base class's, i.e. min-char-rnn's. The orders, with the charrnn code they mirror:

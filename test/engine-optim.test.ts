@@ -2,12 +2,12 @@
 // (scalar by scalar, float64), and the optimizer as Trainer.step drives it.
 
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../src/batcher';
+import { Batcher } from '../src/data/batcher';
 import { OPTIM_CONSTANTS, type OptimConfig, type OptimizerKind } from '../src/config';
-import { optimizerSlots } from '../src/model';
-import { clipByNorm, clipByValue, globalNorm, optimizerStep } from '../src/optim';
-import { Rng } from '../src/rng';
-import { Trainer } from '../src/trainer';
+import { optimizerSlots } from '../src/engine/model';
+import { clipByNorm, clipByValue, globalNorm, optimizerStep } from '../src/engine/optim';
+import { Rng } from '../src/engine/rng';
+import { Trainer } from '../src/train/step';
 import { copyOf, makeModel, randomIds, randomizeParams, type SmallModel } from './helpers/engine';
 
 const P0 = [0.5, -1.25, 2, 0, -0.003, 7.5, 1e-3];

@@ -5,12 +5,12 @@
 // Shape legend: B streams, T steps, E embedding, H hidden, V vocab, L layers.
 
 import { describe, expect, it } from 'vitest';
-import type { Dtype } from '../src/arena';
-import { Batcher } from '../src/batcher';
+import type { Dtype } from '../src/engine/arena';
+import { Batcher } from '../src/data/batcher';
 import type { OptimConfig } from '../src/config';
-import type { KernelKind } from '../src/kernels';
-import { Rng } from '../src/rng';
-import { evaluateText, Trainer } from '../src/trainer';
+import type { KernelKind } from '../src/engine/kernels';
+import { Rng } from '../src/engine/rng';
+import { evaluateText, Trainer } from '../src/train/step';
 import { CELLS, F32_KERNELS, WASM_MISSING, copyOf, makeModel, maxAbsDiff, randomIds, randomizeParams, randomState, type SmallModel } from './helpers/engine';
 import { naiveForward, naiveNetFrom } from './helpers/naive';
 

@@ -2,12 +2,12 @@
 // same model from the same seed on 1, 2 and 3 threads gives bit-identical weights.
 
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../src/batcher';
+import { Batcher } from '../src/data/batcher';
 import type { ModelConfig } from '../src/config';
-import { readCorpus, splitCorpus } from '../src/data';
-import { Model } from '../src/model';
-import { Rng } from '../src/rng';
-import { Trainer } from '../src/trainer';
+import { readCorpus, splitCorpus } from '../src/data/corpus';
+import { Model } from '../src/engine/model';
+import { Rng } from '../src/engine/rng';
+import { Trainer } from '../src/train/step';
 import { join } from 'node:path';
 import { WASM_MISSING } from './helpers/engine';
 

@@ -4,7 +4,7 @@
 // same initial state; forward and every gradient, every cell, one-hot and embedding, 1-2 layers.
 
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src/rng';
+import { Rng } from '../src/engine/rng';
 import { CELLS, WASM_MISSING, makeModel, randomIds, randomizeParams, randomState, setBatch, type SmallModel } from './helpers/engine';
 
 const B = 3;

@@ -8,9 +8,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Arena, type Vec } from '../src/arena';
-import { jsKernels } from '../src/kernels/js';
-import { createWasmBackend, type SimdVariant, type Tuning, type WasmBackend } from '../src/kernels/wasm';
+import { Arena, type Vec } from '../src/engine/arena';
+import { jsKernels } from '../src/engine/kernels/js';
+import { createWasmBackend, type SimdVariant, type Tuning, type WasmBackend } from '../src/engine/kernels/wasm';
 
 const BYTES = 96 << 20;
 

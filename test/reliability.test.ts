@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { readCheckpoint } from '../src/checkpoint';
+import { readCheckpoint } from '../src/checkpoint/format';
 import { buildProgram, main } from '../src/cli';
 import { BIN, charrnn, childEnv, expectUserError, makeTmp, ok, readJSON, removeTmp, shakespeare, TINY } from './cli-helpers';
 

@@ -7,12 +7,12 @@
 // Shape legend: V vocab, W beam width, S steps (len).
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { beamSearch, lengthPenalty, type BeamResult } from '../src/beam';
-import { Vocab } from '../src/data';
-import type { Model } from '../src/model';
-import { Rng } from '../src/rng';
-import { Sampler } from '../src/sampler';
-import { StopMatcher } from '../src/stops';
+import { beamSearch, lengthPenalty, type BeamResult } from '../src/sample/beam';
+import { Vocab } from '../src/data/corpus';
+import type { Model } from '../src/engine/model';
+import { Rng } from '../src/engine/rng';
+import { Sampler } from '../src/sample/sampler';
+import { StopMatcher } from '../src/sample/stops';
 import { setBigram, TRAP_CHARS, TRAP_TABLE } from './helpers/bigram';
 import { CELLS, makeModel, randomizeParams, type SmallModel } from './helpers/engine';
 

@@ -6,10 +6,10 @@
 // Shape legend: V vocab, k kept.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import { Vocab } from '../src/data';
-import type { Model } from '../src/model';
-import { Rng } from '../src/rng';
-import { Sampler, selectNucleus, selectTop, type PickOptions } from '../src/sampler';
+import { Vocab } from '../src/data/corpus';
+import type { Model } from '../src/engine/model';
+import { Rng } from '../src/engine/rng';
+import { Sampler, selectNucleus, selectTop, type PickOptions } from '../src/sample/sampler';
 import { makeModel } from './helpers/engine';
 
 const models: Model[] = [];

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { printableText, wrapLines } from '../src/printable';
+import { printableText, wrapLines } from '../src/io/printable';
 import { BIN, charrnn, childEnv, makeTmp, ok, readJSON, removeTmp, shakespeare, TINY } from './cli-helpers';
 
 let dir: string;

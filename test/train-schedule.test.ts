@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../src/config';
-import { learningRate, resolveSchedule, scheduleFromFlags, type Schedule } from '../src/schedule';
+import { learningRate, resolveSchedule, scheduleFromFlags, type Schedule } from '../src/train/schedule';
 import { charrnn, expectUserError, makeTmp, ok, readJSON, removeTmp, shakespeare, TINY, type Checkpoint } from './cli-helpers';
 
 const base: Schedule = { kind: 'none', lr: 0.1, decay: 1, decayAfter: 10, decayEvery: 1, batchesPerEpoch: 10, warmupIters: 0, minLr: 0.01, decayIters: 0 };

@@ -6,7 +6,7 @@
 //
 // Shape legend: V vocab = H hidden.
 
-import type { Model } from '../../src/model';
+import type { Model } from '../../src/engine/model';
 import { tensor } from '../cli-helpers';
 
 export interface BigramTensors {

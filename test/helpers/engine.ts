@@ -3,11 +3,11 @@
 //
 // Shape legend: B streams, T steps, E embedding, H hidden, V vocab, L layers.
 
-import type { Dtype, Vec } from '../../src/arena';
+import type { Dtype, Vec } from '../../src/engine/arena';
 import type { CellKind, ModelConfig, OptimizerKind } from '../../src/config';
-import { createBackend, type KernelKind } from '../../src/kernels';
-import { Model, type BatchShape } from '../../src/model';
-import { Rng } from '../../src/rng';
+import { createBackend, type KernelKind } from '../../src/engine/kernels';
+import { Model, type BatchShape } from '../../src/engine/model';
+import { Rng } from '../../src/engine/rng';
 
 export const CELLS: CellKind[] = ['rnn', 'lstm', 'gru'];
 

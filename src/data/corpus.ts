@@ -1,0 +1,260 @@
+// Corpus reading and the vocabulary. The vocabulary is the sorted set of Unicode code points
+// of the text (not UTF-16 units, not bytes), so the same text always gives the same ids.
+// Files are decoded in chunks straight into a compact typed array of ids: the text is never
+// held as one string, so corpora larger than V8's maximum string length train fine.
+
+import { isAscii } from 'node:buffer';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { UserError } from '../io/errors';
+
+/** Token ids: the narrowest array that holds V distinct values. */
+export type Ids = Uint8Array | Uint16Array | Uint32Array;
+
+export function idArray(V: number, n: number): Ids {
+  return V <= 256 ? new Uint8Array(n) : V <= 65536 ? new Uint16Array(n) : new Uint32Array(n);
+}
+
+/** Printable form of a code point for messages: 'é' (U+00E9), '\n' (U+000A). */
+export function describeChar(cp: number): string {
+  const u = 'U+' + cp.toString(16).toUpperCase().padStart(4, '0');
+  const shown = cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? JSON.stringify(String.fromCodePoint(cp)).slice(1, -1) : String.fromCodePoint(cp);
+  return `'${shown}' (${u})`;
+}
+
+export class Vocab {
+  /** Code point -> id, -1 when absent (covers all of Unicode: 4.4 MB, built once). */
+  readonly index: Int32Array;
+
+  constructor(readonly codePoints: readonly number[]) {
+    this.index = new Int32Array(0x110000).fill(-1);
+    codePoints.forEach((cp, i) => (this.index[cp] = i));
+  }
+
+  get size(): number {
+    return this.codePoints.length;
+  }
+
+  id(cp: number): number {
+    return cp >= 0 && cp < 0x110000 ? this.index[cp] : -1;
+  }
+
+  /** The character (a string of one code point) of an id. */
+  char(id: number): string {
+    return String.fromCodePoint(this.codePoints[id]);
+  }
+
+  /** Ids of the known characters of `text`, and the unknown code points with their counts. */
+  encode(text: string): { ids: Ids; unknown: Map<number, number> } {
+    const out: number[] = [];
+    const unknown = new Map<number, number>();
+    for (const ch of text) {
+      const cp = ch.codePointAt(0)!;
+      const id = this.id(cp);
+      if (id >= 0) out.push(id);
+      else unknown.set(cp, (unknown.get(cp) ?? 0) + 1);
+    }
+    const ids = idArray(this.size, out.length);
+    ids.set(out);
+    return { ids, unknown };
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    let s = '';
+    for (let i = 0; i < ids.length; i++) s += this.char(ids[i]);
+    return s;
+  }
+}
+
+export interface Corpus {
+  ids: Ids;
+  vocab: Vocab;
+  /** Size of the input in bytes. */
+  bytes: number;
+  /** Code points outside a given vocabulary, with their counts (left out of ids). */
+  unknown: Map<number, number>;
+}
+
+const CHUNK = 1 << 24; // 16 MB of UTF-8 per read
+
+/** A source of UTF-8 bytes: a file path, or '-' for standard input. */
+function* chunksOf(path: string): Generator<Uint8Array> {
+  let fd: number;
+  if (path === '-') fd = 0;
+  else {
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      throw new UserError(`corpus file not found: ${path} (pass an existing UTF-8 text file, or - for stdin)`);
+    }
+    if (st.isDirectory()) throw new UserError(`corpus ${path} is a directory; pass the text files in it, e.g. ${path}/*.txt`);
+    fd = openSync(path, 'r');
+  }
+  const buf = new Uint8Array(CHUNK);
+  try {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, CHUNK, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue; // non-blocking stdin: try again
+        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
+        throw e;
+      }
+      if (n === 0) break;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    if (fd !== 0) closeSync(fd);
+  }
+}
+
+/** Start of the character `b` ends inside of: its lead byte, before up to 3 continuation bytes. */
+function incompleteTailStart(b: Uint8Array): number {
+  let k = b.length - 1;
+  while (k > 0 && k > b.length - 4 && (b[k] & 0xc0) === 0x80) k--;
+  return Math.max(k, 0);
+}
+
+/** Byte offset of the first invalid UTF-8 sequence in `b` (only called once decoding failed). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let lo = 0;
+  let hi = b.length;
+  // Binary search on the longest valid prefix (prefixes may end inside a sequence: use stream mode).
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, mid), { stream: true });
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  // The byte at lo cannot follow the prefix; when the prefix ends inside a character (a lead byte
+  // whose continuation never comes, e.g. Latin-1 'é' = E9 before a space), that character is the error.
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, lo));
+    return lo;
+  } catch {
+    return incompleteTailStart(b.subarray(0, lo));
+  }
+}
+
+/**
+ * Decode each source in chunks and call visit() on each decoded piece: a string, or for an
+ * all-ASCII chunk the bytes themselves (the common case, no string is made). Pieces never split
+ * a code point. Errors name the file and byte offset of invalid UTF-8 or of a NUL byte.
+ */
+function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: string | Uint8Array) => void): number {
+  let bytes = 0;
+  for (const path of paths) {
+    const dec = new TextDecoder('utf-8', { fatal: true });
+    let offset = 0;
+    let last: Uint8Array | null = null; // the last chunk, to locate a character cut off at the end
+    let pending = false; // the decoder may hold the start of a character from the last chunk
+    const source = path === '-' && stdin ? stdin : chunksOf(path);
+    for (const chunk of source) {
+      const nul = chunk.indexOf(0);
+      if (nul >= 0) {
+        throw new UserError(`${path === '-' ? 'stdin' : path} looks binary (a NUL byte at byte ${offset + nul}); charrnn trains on UTF-8 text`);
+      }
+      // ASCII is UTF-8 as it is, unless the decoder still holds part of a character.
+      if (!pending && isAscii(chunk)) {
+        visit(chunk);
+        offset += chunk.length;
+        last = chunk;
+        continue;
+      }
+      let s: string;
+      try {
+        s = dec.decode(chunk, { stream: true });
+        pending = !isAscii(chunk);
+      } catch {
+        throw new UserError(
+          `${path === '-' ? 'stdin' : path} is not valid UTF-8 (at byte ${offset + firstInvalidUtf8(chunk)}); convert it first, e.g. iconv -f latin1 -t utf-8`,
+        );
+      }
+      visit(s);
+      offset += chunk.length;
+      last = chunk;
+    }
+    try {
+      visit(dec.decode());
+    } catch {
+      const at = last ? offset - last.length + incompleteTailStart(last) : offset;
+      throw new UserError(`${path === '-' ? 'stdin' : path} is not valid UTF-8 (it ends inside a character that starts at byte ${at}); convert it first`);
+    }
+    bytes += offset;
+  }
+  return bytes;
+}
+
+/**
+ * Read one or more UTF-8 files ('-' = stdin), concatenated, into ids over a sorted vocabulary
+ * (or over `vocab` when given: characters outside it are left out and counted in `unknown`).
+ */
+export function readCorpus(paths: string[], vocab?: Vocab): Corpus {
+  // Standard input cannot be read twice: keep its bytes (files are read twice instead).
+  const stdin = paths.includes('-') ? [...chunksOf('-')].map((c) => c.slice()) : null;
+
+  // Pass 1: which code points occur, and how many characters there are.
+  const seen = new Uint32Array(0x110000); // occurrences of each code point
+  let n = 0;
+  const bytes = decodeSources(paths, stdin, (s) => {
+    if (typeof s !== 'string') {
+      for (let i = 0; i < s.length; i++) seen[s[i]]++;
+      n += s.length;
+      return;
+    }
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      seen[c]++;
+      n++;
+    }
+  });
+  if (n === 0) throw new UserError(`the corpus ${paths.join(' ')} is empty; pass a UTF-8 text file with some text in it`);
+  const unknown = new Map<number, number>();
+  if (!vocab) {
+    const cps: number[] = [];
+    for (let c = 0; c < seen.length; c++) if (seen[c]) cps.push(c);
+    vocab = new Vocab(cps);
+  } else {
+    for (let c = 0; c < seen.length; c++) if (seen[c] && vocab.id(c) < 0) unknown.set(c, seen[c]);
+  }
+
+  // Pass 2: encode.
+  const ids = idArray(vocab.size, n);
+  let at = 0;
+  const index = vocab.index;
+  decodeSources(paths, stdin, (s) => {
+    if (typeof s !== 'string') {
+      for (let i = 0; i < s.length; i++) {
+        const id = index[s[i]];
+        if (id >= 0) ids[at++] = id;
+      }
+      return;
+    }
+    for (let i = 0; i < s.length; i++) {
+      let c = s.charCodeAt(i);
+      if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      const id = vocab!.id(c);
+      if (id >= 0) ids[at++] = id;
+    }
+  });
+  return { ids: at === n ? ids : ids.subarray(0, at), vocab, bytes, unknown };
+}
+
+/** A corpus from a string (tests, small tools). */
+export function corpusFromText(text: string): Corpus {
+  const cps = [...new Set(Array.from(text, (ch) => ch.codePointAt(0)!))].sort((a, b) => a - b);
+  const vocab = new Vocab(cps);
+  return { ids: vocab.encode(text).ids, vocab, bytes: Buffer.byteLength(text), unknown: new Map() };
+}
+
+/** The last valFrac of the text is validation, the rest training (views, no copies). */
+export function splitCorpus(ids: Ids, valFrac: number): { train: Ids; val: Ids } {
+  const nVal = Math.floor(ids.length * valFrac);
+  const cut = ids.length - nVal;
+  return { train: ids.subarray(0, cut), val: ids.subarray(cut) };
+}
