@@ -33,7 +33,7 @@ if (existsSync(asEntry)) {
 
 // 2. The CLI, the worker and the benchmark, each one bundle (fast start: one file to load).
 const entries = [
-  ['src/cli.ts', 'dist/cli.js'],
+  ['src/cli/index.ts', 'dist/cli.js'],
   ['src/engine/kernels/worker.ts', 'dist/worker.js'],
   ['bench/bench.ts', 'dist/bench.js'],
   ['bench/bigcorpus.ts', 'dist/bench-bigcorpus.js'],

@@ -132,6 +132,13 @@ describe('internal errors', () => {
       .action(() => {
         throw new TypeError('x is undefined');
       });
+    program
+      .command('boom2')
+      .option('--tag <s>')
+      .option('--debug')
+      .action(() => {
+        throw new TypeError('x is undefined');
+      });
     try {
       await main(['node', 'charrnn', 'boom'], program);
       expect(process.exitCode).toBe(70);
@@ -140,6 +147,10 @@ describe('internal errors', () => {
       await main(['node', 'charrnn', 'boom', '--debug'], program);
       expect(err.split('\n')[0]).toBe('charrnn: internal error: x is undefined');
       expect(err).toMatch(/TypeError: x is undefined\n\s+at /);
+      // "--debug" as the value of another flag is that flag's value, not --debug
+      err = '';
+      await main(['node', 'charrnn', 'boom2', '--tag', '--debug'], program);
+      expect(err).toMatch(/^charrnn: internal error: x is undefined \(rerun with --debug for the stack trace\)\n$/);
     } finally {
       spy.mockRestore();
       process.exitCode = saved;
