@@ -37,6 +37,7 @@ const entries = [
   ['src/engine/kernels/worker.ts', 'dist/worker.js'],
   ['bench/bench.ts', 'dist/bench.js'],
   ['bench/bigcorpus.ts', 'dist/bench-bigcorpus.js'],
+  ['bench/recipe.ts', 'dist/recipe.js'],
 ];
 for (const [src, out] of entries) {
   if (!existsSync(join(root, src))) continue;
