@@ -2,7 +2,7 @@
 // over every character (batch 1, the state carried through the whole text).
 
 import { fingerprint, modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
-import { describeChar, readCorpus, splitCorpus, Vocab, type Ids } from '../data/corpus';
+import { countUnknown, describeUnknown, readCorpus, splitCorpus, Vocab, type Ids } from '../data/corpus';
 import { UserError } from '../io/errors';
 import type { InputNames } from '../io/files';
 import { resolveThreads } from '../engine/kernels';
@@ -44,9 +44,7 @@ export async function runEval(o: EvalOptions): Promise<number> {
   if (o.files.length > 0) {
     const corpus = readCorpus(o.files, vocab, EVAL_FILE);
     if (corpus.unknown.size > 0) {
-      const n = [...corpus.unknown.values()].reduce((a, b) => a + b, 0);
-      const list = [...corpus.unknown.keys()].slice(0, 5).map(describeChar).join(', ');
-      warn(`${n} characters outside the model's vocabulary were excluded (${list}${corpus.unknown.size > 5 ? ', ...' : ''})`);
+      warn(`${countUnknown(corpus.unknown)} characters outside the model's vocabulary were excluded: ${describeUnknown(corpus.unknown)}`);
     }
     ids = corpus.ids;
     what = o.files.join(' ');

@@ -24,6 +24,25 @@ export function describeChar(cp: number): string {
   return `'${shown}' (${u})`;
 }
 
+/** How many characters describeUnknown names before "and N more". */
+const UNKNOWN_SHOWN = 8;
+
+/**
+ * The characters of `unknown` (code point -> occurrences) for a message, in its order, each
+ * with its count when it occurs more than once: `'€' (U+20AC) x3, '🙂' (U+1F642), and 2 more`.
+ */
+export function describeUnknown(unknown: ReadonlyMap<number, number>): string {
+  const shown = [...unknown].slice(0, UNKNOWN_SHOWN).map(([cp, n]) => describeChar(cp) + (n > 1 ? ` x${n}` : ''));
+  return shown.join(', ') + (unknown.size > UNKNOWN_SHOWN ? `, and ${unknown.size - UNKNOWN_SHOWN} more` : '');
+}
+
+/** Total occurrences in an unknown-character map. */
+export function countUnknown(unknown: ReadonlyMap<number, number>): number {
+  let n = 0;
+  for (const c of unknown.values()) n += c;
+  return n;
+}
+
 export class Vocab {
   /** Code point -> id, -1 when absent (covers all of Unicode: 4.4 MB, built once). */
   readonly index: Int32Array;

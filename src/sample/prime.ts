@@ -4,7 +4,7 @@
 // of any length. Characters outside the model's vocabulary are an error naming them, or with
 // --unknown skip are dropped with a warning.
 
-import { describeChar, type Ids, type Vocab } from '../data/corpus';
+import { countUnknown, describeUnknown, type Ids, type Vocab } from '../data/corpus';
 import { decodeUtf8 } from '../data/utf8';
 import { UserError } from '../io/errors';
 import { readInput, type InputNames } from '../io/files';
@@ -38,12 +38,11 @@ export function readPrime(prime: string, primeFile: string | undefined): { text:
 export function encodePrime(text: string, flag: string, vocab: Vocab, policy: UnknownPolicy): Prime {
   const { ids, unknown } = vocab.encode(text);
   if (unknown.size === 0) return { text, ids };
-  const keys = [...unknown.keys()];
-  const list = keys.slice(0, 8).map(describeChar).join(', ') + (keys.length > 8 ? `, and ${keys.length - 8} more` : '');
+  const list = describeUnknown(unknown);
   if (policy === 'error') {
     throw new UserError(`${flag} has characters outside the model's vocabulary: ${list}; remove them, choose another prime, or pass --unknown skip`);
   }
-  const n = [...unknown.values()].reduce((a, b) => a + b, 0);
+  const n = countUnknown(unknown);
   warn(`${flag}: skipped ${n} character${n === 1 ? '' : 's'} outside the model's vocabulary: ${list}`);
   return { text: vocab.decode(ids), ids };
 }
