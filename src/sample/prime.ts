@@ -46,3 +46,13 @@ export function encodePrime(text: string, flag: string, vocab: Vocab, policy: Un
   warn(`${flag}: skipped ${n} character${n === 1 ? '' : 's'} outside the model's vocabulary: ${list}`);
   return { text: vocab.decode(ids), ids };
 }
+
+/**
+ * What a text without a prime is conditioned on (not printed): a newline, so it starts as
+ * lines start, else a space, as words start. -1 when the vocabulary has neither: the first
+ * character is then drawn uniformly, as char-rnn does.
+ */
+export function startId(vocab: Vocab): number {
+  const nl = vocab.id(0x0a);
+  return nl >= 0 ? nl : vocab.id(0x20);
+}
