@@ -184,8 +184,8 @@ export function readCorpus(paths: string[], vocab?: Vocab, names: InputNames = C
       return;
     }
     for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      const c = s.codePointAt(i)!;
+      if (c > 0xffff) i++; // two UTF-16 units (decoded text has no lone surrogates)
       seen[c]++;
       n++;
     }
@@ -213,9 +213,9 @@ export function readCorpus(paths: string[], vocab?: Vocab, names: InputNames = C
       return;
     }
     for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-      const id = vocab!.id(c);
+      const c = s.codePointAt(i)!;
+      if (c > 0xffff) i++;
+      const id = index[c];
       if (id >= 0) ids[at++] = id;
     }
   });
