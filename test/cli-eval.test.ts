@@ -112,6 +112,14 @@ describe('charrnn eval: characters outside the vocabulary', () => {
   });
 });
 
+describe('charrnn eval: a file to evaluate that is missing', () => {
+  it('says "file not found" naming it, not "corpus file", and how else to evaluate', () => {
+    const line = expectUserError(charrnn(['eval', '--checkpoint', EN, 'missing.txt'], dir), /^charrnn: file not found: missing\.txt\b/);
+    expect(line).not.toContain('corpus');
+    expect(line).toContain("validation split");
+  });
+});
+
 describe('charrnn eval: a corpus that is gone', () => {
   it('without a file fails with a message saying to pass one; with a file it still works', () => {
     copyFileSync(join(dir, 'cs.txt'), join(dir, 'gone.txt'));

@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Vec } from '../engine/arena';
-import { CELL_KINDS, OPTIMIZER_KINDS, type ModelConfig, type OptimizerKind } from '../config';
+import { CELL_KINDS, type ModelConfig, type OptimizerKind } from '../config';
 import { UserError } from '../io/errors';
 import { Model, paramSpecs, type ModelOptions } from '../engine/model';
 import type { RngState } from '../engine/rng';
@@ -185,10 +185,6 @@ function validateModelConfig(m: ModelConfig, file: string): void {
   if (!Number.isInteger(m.layers) || m.layers < 1) bad(`layers is ${m.layers}, expected an integer >= 1`);
   if (!Number.isInteger(m.embed) || m.embed < 0) bad(`embed is ${m.embed}, expected an integer >= 0`);
   if (typeof m.dropout !== 'number' || !(m.dropout >= 0 && m.dropout < 1)) bad(`dropout is ${m.dropout}, expected 0 <= p < 1`);
-}
-
-export function isOptimizerKind(s: unknown): s is OptimizerKind {
-  return OPTIMIZER_KINDS.includes(s as OptimizerKind);
 }
 
 /**

@@ -2,8 +2,9 @@
 // over every character (batch 1, the state carried through the whole text).
 
 import { fingerprint, modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
-import { describeChar, readCorpus, splitCorpus, Vocab, type Ids } from '../data/corpus';
+import { countUnknown, describeUnknown, readCorpus, splitCorpus, Vocab, type Ids } from '../data/corpus';
 import { UserError } from '../io/errors';
+import type { InputNames } from '../io/files';
 import { resolveThreads } from '../engine/kernels';
 import { warn } from '../io/log';
 import { exitQuietlyOnClosedStdout } from '../io/output';
@@ -20,6 +21,13 @@ export interface EvalOptions {
 /** Steps per chunk: long enough for the big input products to pay, the state carried anyway. */
 const EVAL_T = 128;
 
+/** How errors name the files to evaluate (not "corpus": they need not be what the model was trained on). */
+const EVAL_FILE: InputNames = {
+  what: 'file',
+  missingHint: "pass an existing UTF-8 text file, or no file for the checkpoint's validation split",
+  directoryHint: (path) => `pass the text files in it, e.g. ${path}/*.txt`,
+};
+
 export interface EvalResult {
   chars: number;
   natsPerChar: number;
@@ -34,11 +42,9 @@ export async function runEval(o: EvalOptions): Promise<number> {
   let ids: Ids;
   let what: string;
   if (o.files.length > 0) {
-    const corpus = readCorpus(o.files, vocab);
+    const corpus = readCorpus(o.files, vocab, EVAL_FILE);
     if (corpus.unknown.size > 0) {
-      const n = [...corpus.unknown.values()].reduce((a, b) => a + b, 0);
-      const list = [...corpus.unknown.keys()].slice(0, 5).map(describeChar).join(', ');
-      warn(`${n} characters outside the model's vocabulary were excluded (${list}${corpus.unknown.size > 5 ? ', ...' : ''})`);
+      warn(`${countUnknown(corpus.unknown)} characters outside the model's vocabulary were excluded: ${describeUnknown(corpus.unknown)}`);
     }
     ids = corpus.ids;
     what = o.files.join(' ');
