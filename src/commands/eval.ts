@@ -18,7 +18,7 @@ export interface EvalOptions {
 }
 
 /** Steps per chunk: long enough for the big input products to pay, the state carried anyway. */
-const EVAL_T = 128;
+export const EVAL_T = 128;
 
 export interface EvalResult {
   chars: number;
