@@ -114,6 +114,7 @@ export const CLIENT_JS = String.raw`
       var t = D.traces[trace], sc = scales[trace * H + unit], f = function (x) { return (x * sc).toFixed(t.state === 'h' ? 0 : 2); };
       L.innerHTML = '<span>Layer ' + t.layer + ' ' + t.state + ' unit ' + unit + ':</span>' + bar(PAL.div, [f(-1), f(-0.5), '0', '+' + f(0.5), '+' + f(1)]);
     }
+    headerHeight();
   }
 
   // ---- the current character and its guesses ----
@@ -224,6 +225,10 @@ export const CLIENT_JS = String.raw`
   $('summary').innerHTML = sm;
   $('hardest').addEventListener('click', function (e) { var b = e.target.closest('button'); if (b) select(+b.dataset.i, true); });
 
+  // the sticky header's height, for the sticky side panel and for scrolling to a character
+  function headerHeight() { document.documentElement.style.setProperty('--hdr', document.querySelector('header').offsetHeight + 'px'); }
+  headerHeight();
+  window.addEventListener('resize', headerHeight);
   palettes();
   dark.addEventListener('change', function () { palettes(); colour(); });
   colour();

@@ -37,13 +37,13 @@ main { display: grid; grid-template-columns: minmax(0, 1fr) 22rem; gap: 1rem; pa
 @media (max-width: 900px) { main { grid-template-columns: minmax(0, 1fr); } }
 #text { font: 14px/1.6 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere;
   tab-size: 4; margin: 0; }
-#text .ch { border-radius: 2px; cursor: default; }
+#text .ch { border-radius: 2px; cursor: default; scroll-margin: calc(var(--hdr, 8rem) + 1rem) 0 2rem; }
 #text .ch.cur { outline: 2px solid var(--cursor); outline-offset: 0; }
 #text .ch:focus { outline: 2px solid var(--accent); }
 #text .vis { color: var(--muted); }
 #text .code { font-size: .7em; border: 1px solid var(--line); padding: 0 .1em; color: var(--muted); }
 #text .none { box-shadow: inset 0 -2px 0 var(--muted); }
-aside { position: sticky; top: 7.5rem; align-self: start; max-height: calc(100vh - 8.5rem); overflow: auto; font-size: .9rem; }
+aside { position: sticky; top: calc(var(--hdr, 8rem) + .5rem); align-self: start; max-height: calc(100vh - var(--hdr, 8rem) - 1rem); overflow: auto; font-size: .9rem; }
 aside section { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: .5rem .75rem; margin-bottom: .75rem; }
 aside h2:first-child { margin-top: 0; }
 #detail .big { font: 1.6rem/1.2 ui-monospace, monospace; }
