@@ -48,8 +48,11 @@ describe.skipIf(!HAVE_CHROMIUM)('the explain page in chromium', () => {
   });
 
   const spanText = (i: number) => page.locator('#text .ch').nth(i).textContent();
+  // browser-side code as strings: the project type-checks for Node, without the DOM library
   const backgrounds = (from: number, n: number) =>
-    page.$$eval('#text .ch', (els, [a, b]) => els.slice(a, a + b).map((e) => getComputedStyle(e).backgroundColor), [from, n] as const);
+    page.evaluate<string[]>(`[...document.querySelectorAll('#text .ch')].slice(${from}, ${from + n}).map((e) => getComputedStyle(e).backgroundColor)`);
+  const bodyBackground = () => page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+  const cursor = () => page.evaluate<number>('document.activeElement.ci');
   const shot = async (name: string) => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, name);
@@ -90,11 +93,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the explain page in chromium', () => {
     await page.locator('#text .ch').nth(10).click();
     await page.keyboard.press('ArrowRight');
     await expect.poll(() => page.locator('#detail h2').textContent()).toBe(`Character 12 of ${doc.chars}`);
-    expect(await page.evaluate(() => (document.activeElement as HTMLElement & { ci?: number }).ci)).toBe(11);
+    expect(await cursor()).toBe(11);
     await page.keyboard.press('ArrowDown');
     const line2 = [...TEXT].indexOf('\n') + 1;
-    const ci = await page.evaluate(() => (document.activeElement as HTMLElement & { ci?: number }).ci!);
-    expect(ci).toBeGreaterThanOrEqual(line2);
+    expect(await cursor()).toBe(line2 + 11); // the same column of the next line
+    await page.keyboard.press('ArrowUp');
+    expect(await cursor()).toBe(11);
+    await page.keyboard.press('End');
+    expect(await cursor()).toBe(line2 - 1); // the newline ends the line
   });
 
   it('the neuron view colours by the unit chosen, and another unit recolours the text', async () => {
@@ -116,9 +122,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the explain page in chromium', () => {
 
   it('follows the dark theme', async () => {
     const light = await backgrounds(0, 50);
-    const bodyLight = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const bodyLight = await bodyBackground();
     await page.emulateMedia({ colorScheme: 'dark' });
-    await expect.poll(() => page.evaluate(() => getComputedStyle(document.body).backgroundColor)).not.toBe(bodyLight);
+    await expect.poll(bodyBackground).not.toBe(bodyLight);
     expect(await backgrounds(0, 50)).not.toEqual(light);
     await shot('explain-dark.png');
   });

@@ -66,3 +66,37 @@ export function naiveTrace(ck: Checkpoint, ids: number[]): NaiveTrace {
   out.probs.pop(); // the distribution after the last character predicts nothing in the text
   return out;
 }
+
+/**
+ * Fractions of the LSTM's i, f, o activations < 0.1 and > 0.9 over positions 0..N-2 (the steps
+ * eval runs), per layer, from the naive states: pre = x Wx + h_prev Wh + b.
+ */
+export function naiveLstmSaturation(ck: Checkpoint, ids: number[], tr: NaiveTrace): { low: number; high: number }[][] {
+  const { hidden: H, layers: L, embed: E } = ck.model;
+  const V = ck.vocab.length;
+  const t: Record<string, Float32Array> = {};
+  for (const [name, tj] of Object.entries(ck.tensors as Record<string, { data: string }>)) t[name] = base64ToF32(tj.data);
+  const net = naiveNetFrom('lstm', V, H, L, E, t);
+  const out: { low: number; high: number }[][] = [];
+  for (let l = 0; l < L; l++) {
+    const counts = [0, 1, 2].map(() => ({ low: 0, high: 0 }));
+    const Lr = net.layers[l];
+    for (let i = 0; i < ids.length - 1; i++) {
+      const x = l > 0 ? tr.h[l - 1][i] : net.embed ? net.embed[ids[i]] : Array.from({ length: V }, (_, v) => (v === ids[i] ? 1 : 0));
+      const hp = i > 0 ? tr.h[l][i - 1] : new Array(H).fill(0);
+      for (let q = 0; q < 3; q++) {
+        for (let j = 0; j < H; j++) {
+          let pre = Lr.b[q * H + j];
+          for (let d = 0; d < x.length; d++) pre += x[d] * Lr.Wx[d][q * H + j];
+          for (let d = 0; d < H; d++) pre += hp[d] * Lr.Wh[d][q * H + j];
+          const a = 1 / (1 + Math.exp(-pre));
+          if (a < 0.1) counts[q].low++;
+          else if (a > 0.9) counts[q].high++;
+        }
+      }
+    }
+    const n = (ids.length - 1) * H;
+    out.push(counts.map((c) => ({ low: c.low / n, high: c.high / n })));
+  }
+  return out;
+}

@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { charrnn, CZECH_LINE, expectUserError, makeTmp, ok, readJSON, removeTmp, shakespeare, trainTiny, type Checkpoint } from './cli-helpers';
-import { naiveTrace, pageData, unpack, type NaiveTrace } from './explain-helpers';
+import { naiveLstmSaturation, naiveTrace, pageData, unpack, type NaiveTrace } from './explain-helpers';
 
 let dir: string;
 let ck: Checkpoint;
@@ -122,11 +122,38 @@ describe('charrnn explain: guesses and units equal a naive forward of the checkp
     expect(worst).toBeLessThan(1.01); // half a step, and float32's rounding
   });
 
-  it('gate saturation fractions: the LSTM gates i, f, o of each layer, in [0, 1]', () => {
+  it('gate saturation: the fractions of i, f, o < 0.1 and > 0.9 per layer equal the naive ones', () => {
     expect(doc.saturation.map((g) => `${g.layer}${g.gate}`)).toEqual(['0i', '0f', '0o', '1i', '1f', '1o']);
-    for (const g of doc.saturation) {
-      expect(g.low).toBeGreaterThanOrEqual(0);
-      expect(g.low + g.high).toBeLessThanOrEqual(1);
+    const ids = [...TEXT].filter((ch) => ch !== '漢' && ch !== '🦀').map((ch) => ck.vocab.indexOf(ch.codePointAt(0)));
+    const want = naiveLstmSaturation(ck, ids, naive).flat();
+    doc.saturation.forEach((g, k) => {
+      // float32 against float64: a value right at 0.1 or 0.9 may fall either side
+      expect(Math.abs(g.low - want[k].low)).toBeLessThan(1e-3);
+      expect(Math.abs(g.high - want[k].high)).toBeLessThan(1e-3);
+    });
+    expect(want.some((w) => w.low + w.high > 0.01)).toBe(true); // something to compare
+  });
+});
+
+describe.each([
+  { model: 'gru', gates: ['0r', '0z', '1r', '1z'], traces: 'h h' },
+  { model: 'rnn', gates: [], traces: 'h h' },
+])('charrnn explain on a $model', ({ model, gates, traces }) => {
+  it('equals eval, and the naive forward at a few positions; gate saturation of the sigmoid gates only', () => {
+    trainTiny(dir, 'train.txt', model, ['--model', model, '--layers', '2', '--hidden', '16', '--embed', '8']);
+    const ckm = readJSON(join(dir, model, 'latest.json'));
+    const r = ok(['explain', 'text.txt', '--checkpoint', join(model, 'latest.json'), '--json', '-o', `${model}.html`], dir);
+    const d: ExplainJSON = JSON.parse(r.stdout);
+    const ev = JSON.parse(ok(['eval', 'text.txt', '--checkpoint', join(model, 'latest.json'), '--json'], dir).stdout);
+    expect(d.natsPerChar).toBe(ev.natsPerChar);
+    expect(d.saturation.map((g) => `${g.layer}${g.gate}`)).toEqual(gates);
+    expect(pageData(join(dir, `${model}.html`)).traces.map((t: { state: string }) => t.state).join(' ')).toBe(traces);
+    const ids = [...TEXT].filter((ch) => ch !== '漢' && ch !== '🦀').map((ch) => ckm.vocab.indexOf(ch.codePointAt(0)));
+    const nv = naiveTrace(ckm, ids);
+    for (const i of [1, 128, 129, 699]) {
+      const target = ids[i];
+      expect(d.characters[i].loss!).toBeCloseTo(-Math.log(nv.probs[i][target]), 4);
+      d.units.forEach((u, k) => expect(d.characters[i].units[k]).toBeCloseTo(nv.h[u.layer][i][u.unit], 4));
     }
   });
 });
