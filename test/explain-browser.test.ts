@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { CZECH_LINE, makeTmp, ok, removeTmp, ROOT, shakespeare, trainTiny } from './cli-helpers';
+import { pageData, unpack } from './explain-helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -109,6 +110,14 @@ describe.skipIf(!HAVE_CHROMIUM)('the explain page in chromium', () => {
     expect(await page.locator('input[name=mode][value=neuron]').isChecked()).toBe(true);
     const first = await backgrounds(0, 400);
     expect(first).not.toEqual(surprise);
+    // the value shown is --json's for that unit, within the quantisation step and 3 decimals
+    const u = doc.units[0];
+    await page.locator('#text .ch').nth(120).hover();
+    const shown = Number(/after this character: (-?\d+\.\d+)/.exec((await page.locator('#detail').textContent())!)![1]);
+    const data = pageData(join(dir, 'page.html'));
+    const k = data.traces.findIndex((t: { layer: number; state: string }) => t.layer === u.layer && t.state === u.state);
+    const scale = unpack(data.scales, Float32Array)[k * data.H + u.unit];
+    expect(Math.abs(shown - doc.characters[120].units[0])).toBeLessThanOrEqual(scale / (2 * data.levels) + 5e-4 + 1e-6);
     const u0 = await page.locator('#unit').inputValue();
     await page.locator('#next').click();
     expect(await page.locator('#unit').inputValue()).toBe(String((Number(u0) + 1) % doc.model.hidden));

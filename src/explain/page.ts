@@ -35,7 +35,7 @@ button:hover { border-color: var(--accent); }
 #legend .sw { display: inline-block; width: .9rem; height: .9rem; border: 1px solid var(--line); border-radius: 2px; }
 main { display: grid; grid-template-columns: minmax(0, 1fr) 22rem; gap: 1rem; padding: 1rem; }
 @media (max-width: 900px) { main { grid-template-columns: minmax(0, 1fr); } }
-#text { font: 14px/1.6 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere;
+#text { font: 14px/1.6 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, "Noto Sans Mono CJK SC", monospace, "Noto Color Emoji"; white-space: pre-wrap; overflow-wrap: anywhere;
   tab-size: 4; margin: 0; }
 #text .ch { border-radius: 2px; cursor: default; scroll-margin: calc(var(--hdr, 8rem) + 1rem) 0 2rem; }
 #text .ch.cur { outline: 2px solid var(--cursor); outline-offset: 0; }

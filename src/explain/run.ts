@@ -92,7 +92,7 @@ export function explainIds(ws: Workspace, ids: Ids, K: number): ExplainRun {
     fillChunk(ws.inputs, ws.targets, ids, 1, streamLen, start, steps);
     sum += ws.forward(steps);
     for (let t = 0; t < steps; t++) {
-      readGuesses(run, ws.probs.subarray(t * V, (t + 1) * V), start + t + 1, ids[start + t + 1], idx, V);
+      readGuesses(run, ws.probs, t * V, start + t + 1, ids[start + t + 1], idx, V);
       readStates(run, ws, t, start + t, N);
       countSaturation(counts, ws, t, gates.length, H);
     }
@@ -116,20 +116,32 @@ export function explainIds(ws: Workspace, ids: Ids, K: number): ExplainRun {
   return run;
 }
 
-/** Loss, rank and top-K guesses of character i from its distribution p (V). */
-function readGuesses(run: ExplainRun, p: Vec, i: number, target: number, idx: Int32Array, V: number): void {
-  const pt = p[target];
+/**
+ * Loss, rank and top-K guesses of character i from its distribution probs[at .. at+V).
+ * Allocation-free: idx holds positions in probs (at + id) so selectTop reads probs directly.
+ */
+function readGuesses(run: ExplainRun, probs: Vec, at: number, i: number, target: number, idx: Int32Array, V: number): void {
+  const pt = probs[at + target];
   run.loss[i] = -Math.log(pt > 0 ? pt : Number.MIN_VALUE); // an underflowed p counts as the smallest double
   let rank = 0;
-  for (let j = 0; j < V; j++) if (p[j] > pt || (p[j] === pt && j < target)) rank++;
+  for (let j = 0; j < V; j++) if (probs[at + j] > pt || (probs[at + j] === pt && j < target)) rank++;
   run.rank[i] = rank;
   const K = run.K;
-  for (let j = 0; j < V; j++) idx[j] = j;
-  selectTop(idx, p, V, K);
-  const top = Array.from(idx.subarray(0, K)).sort((a, b) => p[b] - p[a] || a - b);
+  for (let j = 0; j < V; j++) idx[j] = at + j;
+  if (K < V) selectTop(idx, probs, V, K);
+  // order the K kept by probability (ties: lower id first), insertion sort in place
+  for (let a = 1; a < K; a++) {
+    const x = idx[a];
+    let b = a - 1;
+    while (b >= 0 && (probs[idx[b]] < probs[x] || (probs[idx[b]] === probs[x] && idx[b] > x))) {
+      idx[b + 1] = idx[b];
+      b--;
+    }
+    idx[b + 1] = x;
+  }
   for (let j = 0; j < K; j++) {
-    run.topIds[i * K + j] = top[j];
-    run.topP[i * K + j] = p[top[j]];
+    run.topIds[i * K + j] = idx[j] - at;
+    run.topP[i * K + j] = probs[idx[j]];
   }
 }
 
@@ -150,8 +162,8 @@ function readStates(run: ExplainRun, ws: Workspace, t: number, i: number, N: num
 
 /** Count gate activations < 0.1 and > 0.9 at step t (the activations sit in xg after forward). */
 function countSaturation(counts: Float64Array, ws: Workspace, t: number, nGates: number, H: number): void {
-  ws.layers.forEach((L, l) => {
-    const a = L.xgAt[t];
+  for (let l = 0; l < ws.layers.length; l++) {
+    const a = ws.layers[l].xgAt[t];
     for (let g = 0; g < nGates; g++) {
       let low = 0;
       let high = 0;
@@ -162,5 +174,5 @@ function countSaturation(counts: Float64Array, ws: Workspace, t: number, nGates:
       counts[(l * nGates + g) * 2] += low;
       counts[(l * nGates + g) * 2 + 1] += high;
     }
-  });
+  }
 }
