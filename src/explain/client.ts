@@ -33,9 +33,10 @@ export const CLIENT_JS = String.raw`
     var ch = String.fromCodePoint(cp);
     if (cp === 10) return { t: '\u21b5', cls: 'vis', after: '\n' };
     if (cp === 9) return { t: '\u21e5   ', cls: 'vis' };
-    if (cp === 13) return { t: '\u240d', cls: 'vis' };
-    if (cp < 32) return { t: String.fromCodePoint(0x2400 + cp), cls: 'vis' };
-    if (cp === 127) return { t: '\u2421', cls: 'vis' };
+    // other control characters in caret notation (^M for CR, ^? for DEL): plain ASCII, so any
+    // font shows them, where the Control Pictures block (U+2400) is often missing
+    if (cp < 32) return { t: '^' + String.fromCharCode(64 + cp), cls: 'code' };
+    if (cp === 127) return { t: '^?', cls: 'code' };
     if (/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Co}\p{Cn}]/u.test(ch)) return { t: hex(cp), cls: 'code' };
     if (/\p{M}/u.test(ch)) return { t: '\u25cc' + ch, cls: '' };
     if (cp !== 32 && /\p{Zs}/u.test(ch)) return { t: '\u2423', cls: 'vis' };
