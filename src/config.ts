@@ -207,3 +207,13 @@ export const SAMPLE_DEFAULTS: SampleConfig = {
   lengthNorm: 0, // without --stop every hypothesis has --len characters: nothing to normalise
   unknown: 'error', // a silently changed prime would condition the model on another text
 };
+
+/** `charrnn explain`: the page of one text through one checkpoint. */
+export const EXPLAIN_DEFAULTS = {
+  checkpoint: 'checkpoints/latest.json',
+  out: 'explain.html',
+  // ~0.25 KB of page per character for the default 2 x 128 LSTM (h and c of every unit,
+  // quantised, deflated; explain/quantise.ts): 20,000 characters keep the page a few MB
+  chars: 20_000,
+  top: 5, // guesses shown per character
+};

@@ -19,7 +19,7 @@ export interface EvalOptions {
 }
 
 /** Steps per chunk: long enough for the big input products to pay, the state carried anyway. */
-const EVAL_T = 128;
+export const EVAL_T = 128;
 
 /** How errors name the files to evaluate (not "corpus": they need not be what the model was trained on). */
 const EVAL_FILE: InputNames = {
