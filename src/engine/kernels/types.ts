@@ -10,8 +10,10 @@
 
 import type { Vec } from '../arena';
 
-// Gate order of the fused gate matrices, everywhere (cells, kernels, checkpoints): LSTM
-// input, forget, output, candidate (i, f, o, g); GRU as PyTorch / cuDNN, reset, update, new (r, z, n).
+/** LSTM gate order, written down once: input, forget, output, candidate (i, f, o, g). */
+export const LSTM_GATES = ['i', 'f', 'o', 'g'] as const;
+/** GRU gate order (PyTorch / cuDNN): reset, update, new (r, z, n). */
+export const GRU_GATES = ['r', 'z', 'n'] as const;
 
 export interface Kernels {
   readonly name: 'js' | 'wasm';
