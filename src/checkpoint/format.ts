@@ -1,10 +1,9 @@
 // The checkpoint: one JSON file (docs/checkpoint-format.md specifies it completely).
 // Tensors are little-endian float32 in base64: exact (bit for bit) and 4/3 of the raw size.
-// Files are written atomically: a temporary file in the same folder, flushed, then renamed,
-// so a kill at any moment leaves the previous checkpoint intact.
+// Files are written atomically (src/io/atomic.ts).
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Vec } from '../engine/arena';
 import { CELL_KINDS, type ModelConfig, type OptimizerKind } from '../config';
 import { UserError } from '../io/errors';
@@ -185,34 +184,6 @@ function validateModelConfig(m: ModelConfig, file: string): void {
   if (!Number.isInteger(m.layers) || m.layers < 1) bad(`layers is ${m.layers}, expected an integer >= 1`);
   if (!Number.isInteger(m.embed) || m.embed < 0) bad(`embed is ${m.embed}, expected an integer >= 0`);
   if (typeof m.dropout !== 'number' || !(m.dropout >= 0 && m.dropout < 1)) bad(`dropout is ${m.dropout}, expected 0 <= p < 1`);
-}
-
-/**
- * Write `json` to `file` atomically: temporary file in the same folder, fsync, rename.
- * Throws a UserError naming the file when the disk is full or the folder not writable; `what`
- * and `hint` word it for other files (loss.svg, `charrnn plot --out`).
- */
-export function writeFileAtomic(file: string, json: string, what = 'checkpoint', hint = 'free space or choose another --checkpoint-dir'): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(tmp, 'w');
-    writeSync(fd, json);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, file);
-  } catch (e) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean up
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
-    throw new UserError(`cannot write ${what} ${file}: ${why}; ${hint}`);
-  }
 }
 
 /** FNV-1a over the ids: cheap, and enough to tell whether the same corpus is back. */

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { HistoryJSON } from '../checkpoint/format';
-import { writeFileAtomic } from '../checkpoint/format';
+import { writeFileAtomic } from '../io/atomic';
 import { UserError } from '../io/errors';
 
 /**

@@ -5,7 +5,8 @@
 
 import { join, resolve } from 'node:path';
 import { Batcher } from '../data/batcher';
-import { fingerprint, loadTensors, writeFileAtomic, type DataJSON } from '../checkpoint/format';
+import { fingerprint, loadTensors, type DataJSON } from '../checkpoint/format';
+import { writeFileAtomic } from '../io/atomic';
 import type { TrainConfig } from '../config';
 import { describeChar, readCorpus, splitCorpus, Vocab, type Corpus } from '../data/corpus';
 import { UserError } from '../io/errors';

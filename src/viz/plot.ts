@@ -4,7 +4,8 @@
 // or with --out PATH an SVG file (--out - writes the SVG to stdout).
 
 import { basename, join } from 'node:path';
-import { readCheckpoint, writeFileAtomic, type HistoryJSON } from '../checkpoint/format';
+import { readCheckpoint, type HistoryJSON } from '../checkpoint/format';
+import { writeFileAtomic } from '../io/atomic';
 import type { ModelConfig } from '../config';
 import { UserError } from '../io/errors';
 import { bestOf } from '../train/housekeeping';
