@@ -108,7 +108,7 @@ describe('write errors stop the run with a clear line', () => {
 
   it('a checkpoint that cannot be written (latest.json is a folder) stops training at the first save', () => {
     mkdirSync(join(dir, 'blocked', 'latest.json'), { recursive: true });
-    const r = charrnn(['train', 'corpus.txt', ...TINY, '--iters', '50', '--eval-every', '10', '--kernels', 'js', '--quiet', '--checkpoint-dir', 'blocked'], dir);
+    const r = charrnn(['train', 'corpus.txt', ...TINY, '--iters', '50', '--eval-every', '10', '--kernels', 'js', '--quiet', '--checkpoint-dir', 'blocked', '--force'], dir);
     expectUserError(r, /cannot write checkpoint blocked\/latest\.json/);
     expect(existsSync(join(dir, 'blocked', 'best.json'))).toBe(false); // it stopped at the first save
     // and no temporary file is left behind

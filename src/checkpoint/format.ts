@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Vec } from '../engine/arena';
-import { CELL_KINDS, type ModelConfig, type OptimizerKind } from '../config';
+import { CELL_KINDS, type EngineConfig, type ModelConfig, type OptimConfig, type OptimizerKind, type TrainConfig } from '../config';
 import { UserError } from '../io/errors';
 import { Model, paramSpecs, type ModelOptions } from '../engine/model';
 import type { RngState } from '../engine/rng';
@@ -67,7 +67,7 @@ export interface CheckpointJSON {
   created: string;
   model: ModelConfig;
   /** The full resolved training configuration (train flags), for the record and for resuming. */
-  config: Record<string, unknown>;
+  config: { train?: Partial<TrainConfig>; optim?: Partial<OptimConfig>; engine?: Partial<EngineConfig> };
   /** Code points in id order. */
   vocab: number[];
   tensors: Record<string, TensorJSON>;
@@ -184,6 +184,13 @@ function validateModelConfig(m: ModelConfig, file: string): void {
   if (!Number.isInteger(m.layers) || m.layers < 1) bad(`layers is ${m.layers}, expected an integer >= 1`);
   if (!Number.isInteger(m.embed) || m.embed < 0) bad(`embed is ${m.embed}, expected an integer >= 0`);
   if (typeof m.dropout !== 'number' || !(m.dropout >= 0 && m.dropout < 1)) bad(`dropout is ${m.dropout}, expected 0 <= p < 1`);
+}
+
+/** The best validation point of a history: the lowest loss, the first iteration that reached it. */
+export function bestOf(h: HistoryJSON): { loss: number; iter: number } | null {
+  let best: { loss: number; iter: number } | null = null;
+  for (const [iter, , loss] of h.val) if (Number.isFinite(loss) && (best === null || loss < best.loss)) best = { loss, iter };
+  return best;
 }
 
 /** FNV-1a over the ids: cheap, and enough to tell whether the same corpus is back. */

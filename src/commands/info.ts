@@ -2,9 +2,8 @@
 // parameter count, vocabulary, how far it was trained and how well, the configuration, the
 // format version. Text for people on stdout (it is the product), or one JSON object with --json.
 
-import { readCheckpoint, type CheckpointJSON } from '../checkpoint/format';
+import { bestOf, readCheckpoint, type CheckpointJSON } from '../checkpoint/format';
 import { kebab, type ModelConfig } from '../config';
-import { bestOf } from '../train/housekeeping';
 import { paramSpecs } from '../engine/model';
 import { exitQuietlyOnClosedStdout } from '../io/output';
 import { escapeChar } from '../io/printable';

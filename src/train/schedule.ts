@@ -57,8 +57,7 @@ export function learningRate(iter: number, s: Schedule): number {
  * filled in (--min-lr from --lr, --lr-decay-iters from the run's bound in iterations).
  */
 export function resolveSchedule(cfg: TrainConfig, lr: number, batchesPerEpoch: number, totalIters: number | null): Schedule {
-  // Checkpoints written before schedules had names: --lr-decay alone meant the step schedule.
-  const kind: LrScheduleKind = cfg.lrSchedule ?? (cfg.lrDecay !== 1 ? 'step' : 'none');
+  const kind: LrScheduleKind = cfg.lrSchedule ?? impliedSchedule(cfg.lrDecay);
   const s: Schedule = {
     kind,
     lr,
@@ -99,6 +98,14 @@ export function describeSchedule(s: Schedule): string {
   }
 }
 
+/**
+ * The schedule --lr-decay alone means, when none is named: 'step' below 1 (char-rnn's flags keep
+ * working alone, and checkpoints written before schedules had names), else 'none'.
+ */
+export function impliedSchedule(lrDecay: number): LrScheduleKind {
+  return lrDecay !== 1 ? 'step' : 'none';
+}
+
 /** Flags that belong to one schedule only: given with another, they would silently do nothing. */
 const SCHEDULE_FLAGS: [key: string, flag: string, owner: LrScheduleKind][] = [
   ['lrDecay', '--lr-decay', 'step'],
@@ -114,10 +121,10 @@ const SCHEDULE_FLAGS: [key: string, flag: string, owner: LrScheduleKind][] = [
  * is below 1 (char-rnn's flags keep working alone), else 'none'. A flag of another schedule is a
  * one-line error, except char-rnn's `--lr-decay 1` / `--lr-decay-after` without --lr-schedule,
  * which have always meant "no decay". When resuming, the checkpoint's schedule applies: runconfig.ts
- * compares the flags given with it instead.
+ * compares the flags given with it instead (checkpoint/run.ts).
  */
 export function scheduleFromFlags(given: LrScheduleKind | undefined, lrDecay: number, explicit: Set<string>, resuming = false): LrScheduleKind {
-  const kind = given ?? (lrDecay !== 1 ? 'step' : 'none');
+  const kind = given ?? impliedSchedule(lrDecay);
   if (resuming) return kind;
   for (const [key, flag, owner] of SCHEDULE_FLAGS) {
     if (!explicit.has(key) || owner === kind) continue;

@@ -4,11 +4,10 @@
 // or with --out PATH an SVG file (--out - writes the SVG to stdout).
 
 import { basename, join } from 'node:path';
-import { readCheckpoint, type HistoryJSON } from '../checkpoint/format';
+import { bestOf, readCheckpoint, type HistoryJSON } from '../checkpoint/format';
 import { writeFileAtomic } from '../io/atomic';
 import type { ModelConfig } from '../config';
 import { UserError } from '../io/errors';
-import { bestOf } from '../train/housekeeping';
 import { checkpointInfo, countParams, describeModel } from '../commands/info';
 import { color, info, isQuiet, warn } from '../io/log';
 import { exitQuietlyOnClosedStdout } from '../io/output';
