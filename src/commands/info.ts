@@ -138,7 +138,7 @@ export function formatInfo(i: CheckpointInfo): string {
   }
   rows.push(['resumable', i.resumable ? `yes (${i.optimizer!.kind}, step ${num(i.optimizer!.step)})` : 'no: use it with sample, eval or train --init-from']);
   rows.push(['format', `${i.format} version ${i.version}${i.created ? `, written ${i.created}` : ''}`]);
-  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
+  const w = rows.reduce((m, r) => Math.max(m, r[0].length), 0) + 2;
   const out = [`${i.file}`, ...rows.map(([k, v]) => '  ' + k.padEnd(w) + v)];
   const cfg = i.config as Record<string, unknown>;
   const groups = Object.entries(cfg).filter(([, v]) => v && typeof v === 'object') as [string, Record<string, unknown>][];
