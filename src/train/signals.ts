@@ -36,7 +36,7 @@ export class StopSignals {
 
   private on(sig: NodeJS.Signals): void {
     if (this.received) {
-      errorLine(`${sig} again: quit at once without saving (${this.latest} holds the last checkpoint written)`);
+      errorLine(`a second signal (${sig}): quitting at once without saving; ${this.latest} holds the last checkpoint written`);
       process.exit(QUIT_NOW);
     }
     this.received = sig;
