@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Vec } from '../engine/arena';
-import { CELL_KINDS, type EngineConfig, type ModelConfig, type OptimConfig, type OptimizerKind, type TrainConfig } from '../config';
+import type { EngineConfig, ModelConfig, OptimConfig, OptimizerKind, TrainConfig } from '../config';
+import { validateDocument } from './schema';
 import { UserError } from '../io/errors';
 import { Model, paramSpecs, type ModelOptions } from '../engine/model';
 import type { RngState } from '../engine/rng';
@@ -63,8 +64,8 @@ export interface DataJSON {
 export interface CheckpointJSON {
   format: typeof FORMAT;
   version: number;
-  /** ISO date of writing. */
-  created: string;
+  /** ISO date of writing (null when a checkpoint written elsewhere has none). */
+  created: string | null;
   model: ModelConfig;
   /** The full resolved training configuration (train flags), for the record and for resuming. */
   config: { train?: Partial<TrainConfig>; optim?: Partial<OptimConfig>; engine?: Partial<EngineConfig> };
@@ -147,43 +148,43 @@ export function readCheckpoint(file: string): CheckpointJSON {
     if (code === 'EISDIR') throw new UserError(`checkpoint ${file} is a directory; pass the .json file, e.g. ${join(file, 'latest.json')}`);
     throw new UserError(`cannot read checkpoint ${file}: ${(e as Error).message}`);
   }
-  let ck: CheckpointJSON;
+  let doc: unknown;
   try {
-    ck = JSON.parse(text);
+    doc = JSON.parse(text);
   } catch {
     throw new UserError(`checkpoint ${file} is not valid JSON (truncated or corrupted?); use another checkpoint, e.g. best.json`);
   }
-  if (!ck || typeof ck !== 'object' || ck.format !== FORMAT) {
-    throw new UserError(`${file} is not a charrnn checkpoint (format "${(ck as { format?: unknown })?.format}", expected "${FORMAT}")`);
-  }
-  if (ck.version !== VERSION) {
-    throw new UserError(`checkpoint ${file} is format version ${ck.version}; this charrnn reads version ${VERSION}`);
-  }
-  validateModelConfig(ck.model, file);
-  if (!Array.isArray(ck.vocab) || ck.vocab.length < 1 || ck.vocab.some((c) => !Number.isInteger(c) || c < 0 || c > 0x10ffff)) {
-    throw new UserError(`checkpoint ${file}: vocab must be a non-empty list of code points`);
+  checkFormat(doc, file);
+  let ck;
+  try {
+    ck = validateDocument(doc);
+  } catch (e) {
+    throw new UserError(`checkpoint ${file}: ${(e as Error).message}`);
   }
   if (new Set(ck.vocab).size !== ck.vocab.length) throw new UserError(`checkpoint ${file}: vocab lists a code point twice`);
   // Only format, version, model, vocab and tensors are required: the run's record and training
   // state may be absent (a checkpoint written by another tool); consumers see null / empty.
-  if (!ck.config || typeof ck.config !== 'object') ck.config = {};
-  ck.optimizer ??= null;
-  ck.training ??= null;
-  ck.data ??= null;
-  if (!ck.history || !Array.isArray(ck.history.train) || !Array.isArray(ck.history.val)) ck.history = { train: [], val: [] };
-  return ck;
+  return {
+    ...ck,
+    format: FORMAT,
+    created: ck.created ?? null,
+    config: ck.config ?? {},
+    optimizer: ck.optimizer ?? null,
+    training: ck.training ?? null,
+    data: ck.data ?? null,
+    history: (ck.history ?? { train: [], val: [] }) as HistoryJSON,
+  };
 }
 
-function validateModelConfig(m: ModelConfig, file: string): void {
-  const bad = (what: string) => {
-    throw new UserError(`checkpoint ${file}: model.${what}`);
-  };
-  if (!m || typeof m !== 'object') bad('is missing');
-  if (!CELL_KINDS.includes(m.model)) bad(`model is "${m.model}", expected one of ${CELL_KINDS.join(', ')}`);
-  if (!Number.isInteger(m.hidden) || m.hidden < 1) bad(`hidden is ${m.hidden}, expected an integer >= 1`);
-  if (!Number.isInteger(m.layers) || m.layers < 1) bad(`layers is ${m.layers}, expected an integer >= 1`);
-  if (!Number.isInteger(m.embed) || m.embed < 0) bad(`embed is ${m.embed}, expected an integer >= 0`);
-  if (typeof m.dropout !== 'number' || !(m.dropout >= 0 && m.dropout < 1)) bad(`dropout is ${m.dropout}, expected 0 <= p < 1`);
+/** Whether the document is a charrnn checkpoint at all, and of the version this code reads. */
+function checkFormat(doc: unknown, file: string): void {
+  const notOurs = (why: string) => new UserError(`${file} is not a charrnn checkpoint (${why}, expected "format": "${FORMAT}")`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw notOurs(`a JSON ${doc === null ? 'null' : Array.isArray(doc) ? 'array' : typeof doc}, not an object`);
+  const format = (doc as { format?: unknown }).format;
+  if (format === undefined) throw notOurs('it has no "format" key');
+  if (format !== FORMAT) throw notOurs(`"format" is ${JSON.stringify(format)}`);
+  const version = (doc as { version?: unknown }).version;
+  if (version !== VERSION) throw new UserError(`checkpoint ${file} is format version ${JSON.stringify(version)}; this charrnn reads version ${VERSION}`);
 }
 
 /** The best validation point of a history: the lowest loss, the first iteration that reached it. */

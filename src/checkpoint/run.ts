@@ -169,7 +169,14 @@ export function restoreRunState(ck: CheckpointJSON, file: string, trainer: Train
   const st = ck.training!;
   const { model, batcher } = trainer;
   loadTensors(model.params.t, ck.tensors, ck.model, ck.vocab.length, file);
-  ck.optimizer!.slots.forEach((slot, i) => loadTensors(model.slots[i].t, slot, ck.model, ck.vocab.length, file));
+  const opt = ck.optimizer!;
+  if (opt.kind !== trainer.optim.optimizer || opt.slots.length !== model.slots.length) {
+    throw new UserError(
+      `checkpoint ${file}: optimizer holds ${opt.slots.length} slot${opt.slots.length === 1 ? '' : 's'} of ${opt.kind}, ` +
+        `config.optim.optimizer ${trainer.optim.optimizer} needs ${model.slots.length}; use --init-from instead`,
+    );
+  }
+  opt.slots.forEach((slot, i) => loadTensors(model.slots[i].t, slot, ck.model, ck.vocab.length, file));
   trainer.iter = st.iter;
   batcher.epoch = st.epoch;
   batcher.pos = st.batchPos;
