@@ -14,6 +14,7 @@ import { Rng } from '../engine/rng';
 import { color, info, warn } from '../io/log';
 import { yieldToEvents } from '../io/output';
 import { printableText, wrapLines } from '../io/printable';
+import { startId } from '../sample/prime';
 import { Sampler } from '../sample/sampler';
 import { showCurveOnTerminal, writeLossPlot } from '../viz/plot';
 import { allStreams, sampledStreams, type EvalStreams } from './evalset';
@@ -271,13 +272,12 @@ export class TrainingRun {
     const rng = new Rng(`${cfg.seed}:preview:${trainer.iter}`);
     const sampler = new Sampler(trainer.model, vocab, rng, 1);
     sampler.reset();
-    // after a newline, as `charrnn sample` without a prime; without one in the vocabulary the
-    // first character is drawn uniformly, as there too
-    const nl = vocab.id(10);
+    // from where `charrnn sample` without a prime starts (a newline, else a space); without either
+    // the first character is drawn uniformly, as there too
     let text = '';
-    let id = nl;
+    let id = startId(vocab);
     let n = 0;
-    if (nl < 0) {
+    if (id < 0) {
       id = Math.floor(rng.uniform() * vocab.size);
       text += vocab.char(id);
       n++;

@@ -6,7 +6,7 @@ import { fingerprint, loadTensors } from '../checkpoint/format';
 import { prepareCheckpointDir } from '../checkpoint/folder';
 import { newRunState, resolveRunConfig, restoreRunState, type RunConfig, type RunFlags, type RunState } from '../checkpoint/run';
 import { Batcher } from '../data/batcher';
-import { describeChar, readCorpus, splitCorpus, Vocab } from '../data/corpus';
+import { describeUnknown, readCorpus, splitCorpus, Vocab } from '../data/corpus';
 import { describeModel } from '../commands/info';
 import { resolveThreads } from '../engine/kernels';
 import { Model } from '../engine/model';
@@ -27,11 +27,6 @@ export function bundledCorpus(): string {
   // dist/cli.js and src/train/train.ts: the package root is one or two levels up.
   const up = __dirname.endsWith('train') ? ['..', '..'] : ['..'];
   return resolve(__dirname, ...up, 'data', 'tinyshakespeare.txt');
-}
-
-function describeUnknown(unknown: Map<number, number>): string {
-  const list = [...unknown.entries()].slice(0, 5).map(([cp, n]) => `${describeChar(cp)} x${n}`);
-  return list.join(', ') + (unknown.size > 5 ? `, and ${unknown.size - 5} more` : '');
 }
 
 export async function runTrain(opts: TrainOptions): Promise<number> {
