@@ -155,6 +155,15 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   recover: false, // stop and keep the last checkpoint, as char-rnn does; --recover to roll back
 };
 
+/**
+ * The schedule --lr-decay alone means when none is named (the default of lrSchedule): 'step'
+ * below 1, so char-rnn's flags keep working alone, and checkpoints written before schedules had
+ * names resume as they ran; else 'none'.
+ */
+export function impliedSchedule(lrDecay: number): LrScheduleKind {
+  return lrDecay !== 1 ? 'step' : 'none';
+}
+
 /** How the engine runs (not part of the model or the run's numbers beyond float rounding). */
 export interface EngineConfig {
   kernels: 'js' | 'wasm';

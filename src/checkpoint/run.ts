@@ -24,11 +24,10 @@ import {
   type HistoryJSON,
 } from './format';
 import { keepNumbered } from './folder';
-import { kebab, OPTIM_DEFAULTS, TRAIN_DEFAULTS, type EngineConfig, type ModelConfig, type OptimConfig, type TrainConfig } from '../config';
+import { impliedSchedule, kebab, OPTIM_DEFAULTS, TRAIN_DEFAULTS, type EngineConfig, type ModelConfig, type OptimConfig, type TrainConfig } from '../config';
 import type { Vocab } from '../data/corpus';
 import { writeFileAtomic } from '../io/atomic';
 import { UserError } from '../io/errors';
-import { impliedSchedule } from '../train/schedule';
 import type { Trainer } from '../train/step';
 
 // ---- restore: the configuration ----

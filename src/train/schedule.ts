@@ -7,7 +7,7 @@
 //   cosine  nanoGPT: linear warmup over --warmup-iters, then a cosine from --lr down to --min-lr at
 //           --lr-decay-iters, and --min-lr after that
 
-import type { LrScheduleKind, TrainConfig } from '../config';
+import { impliedSchedule, type LrScheduleKind, type TrainConfig } from '../config';
 import { UserError } from '../io/errors';
 
 /** A schedule with every value resolved (no "default" left to look up). */
@@ -96,14 +96,6 @@ export function describeSchedule(s: Schedule): string {
     case 'cosine':
       return `cosine schedule: ${s.warmupIters > 0 ? `warmup ${s.warmupIters} iterations, ` : ''}down to ${s.minLr} at iteration ${s.decayIters}`;
   }
-}
-
-/**
- * The schedule --lr-decay alone means, when none is named: 'step' below 1 (char-rnn's flags keep
- * working alone, and checkpoints written before schedules had names), else 'none'.
- */
-export function impliedSchedule(lrDecay: number): LrScheduleKind {
-  return lrDecay !== 1 ? 'step' : 'none';
 }
 
 /** Flags that belong to one schedule only: given with another, they would silently do nothing. */
