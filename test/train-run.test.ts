@@ -38,6 +38,15 @@ describe('a folder that holds a run (bug 11)', () => {
     ok(['train', 'corpus.txt', ...TINY, '--iters', '5', '--eval-every', '5', '--val-frac', '0', '--checkpoint-dir', 'held2', '--force', '--quiet', '--kernels', 'js'], dir);
     expect(existsSync(join(dir, 'held2', 'best.json'))).toBe(false);
   });
+
+  it("a forced run with --keep removes the numbered checkpoints of the run it replaced, which would outrank its own", () => {
+    ok(['train', 'corpus.txt', ...TINY, '--iters', '40', '--eval-every', '20', '--keep', '5', '--checkpoint-dir', 'held3', '--quiet', '--kernels', 'js'], dir);
+    writeFileSync(join(dir, 'held3', 'notes.json'), '{}');
+    ok(['train', 'corpus.txt', ...TINY, '--iters', '10', '--eval-every', '5', '--keep', '2', '--checkpoint-dir', 'held3', '--force', '--quiet', '--kernels', 'js'], dir);
+    const numbered = readdirSync(join(dir, 'held3')).filter((f) => f.startsWith('iter-')).sort();
+    expect(numbered.map((f) => f.slice(0, 11))).toEqual(['iter-000005', 'iter-000010']);
+    expect(existsSync(join(dir, 'held3', 'notes.json'))).toBe(true);
+  });
 });
 
 describe("temporaries of another run's writes (bug 5)", () => {

@@ -23,7 +23,7 @@ import {
   type DataJSON,
   type HistoryJSON,
 } from './format';
-import { keepNumbered } from './folder';
+import { keepNumbered, pruneNumbered } from './folder';
 import { impliedSchedule, kebab, OPTIM_DEFAULTS, TRAIN_DEFAULTS, type EngineConfig, type ModelConfig, type OptimConfig, type TrainConfig } from '../config';
 import type { Vocab } from '../data/corpus';
 import { writeFileAtomic } from '../io/atomic';
@@ -216,8 +216,11 @@ export class RunWriter {
 
   constructor(
     private readonly record: RunRecord,
-    /** A new run (not --resume): a best.json left by a run it replaced (--force) is not its own. */
-    private readonly fresh: boolean,
+    /**
+     * A new run (not --resume): a best.json left in the folder is not its own; and with --force,
+     * neither are the numbered checkpoints there (the pruning would keep the old run's over its).
+     */
+    private readonly o: { fresh: boolean; force: boolean },
   ) {}
 
   /**
@@ -227,7 +230,10 @@ export class RunWriter {
   save(trainer: Trainer, state: RunState, elapsed: number, o: { best: boolean; valLoss: number | null }): void {
     const { checkpointDir: dir, keep } = this.record.config.train;
     const text = JSON.stringify(this.build(trainer, state, elapsed));
-    if (this.fresh && !this.savedOnce && !o.best) rmSync(join(dir, 'best.json'), { force: true });
+    if (this.o.fresh && !this.savedOnce) {
+      if (!o.best) rmSync(join(dir, 'best.json'), { force: true });
+      if (this.o.force) pruneNumbered(dir, 0);
+    }
     writeFileAtomic(join(dir, 'latest.json'), text);
     if (o.best) writeFileAtomic(join(dir, 'best.json'), text);
     if (keep > 0) keepNumbered(dir, text, trainer.iter, o.valLoss, keep);

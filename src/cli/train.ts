@@ -61,7 +61,7 @@ function trainOptions() {
     .option('--plot-log', 'loss.svg (and the chart at the end) with a logarithmic loss axis')
     .option('--resume [path]', 'continue a run exactly where it stopped (default: <checkpoint-dir>/latest.json)')
     .option('--init-from <path>', 'start a new run from the weights of a checkpoint')
-    .option('--force', 'start a new run even if --checkpoint-dir holds one (its latest.json and best.json are replaced)')
+    .option('--force', 'start a new run even if --checkpoint-dir holds one (it replaces its latest.json, best.json and numbered checkpoints)')
     .option('--seed <n>', 'random seed (initialisation, dropout, sample previews)', intArg('--seed', 0), TRAIN_DEFAULTS.seed)
     .option('--recover', 'on a NaN or exploding loss, roll back to the last evaluation and halve the learning rate (up to 8 times)')
     .option('--quiet', 'no progress output, only warnings and errors')

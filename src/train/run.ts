@@ -69,7 +69,7 @@ export class TrainingRun {
     private readonly trainer: Trainer,
     private readonly state: RunState,
     private readonly data: RunData,
-    private readonly o: { resumed: boolean; json: boolean },
+    private readonly o: { resumed: boolean; force: boolean; json: boolean },
   ) {
     const B = trainer.ws.B;
     const bpe = trainer.batcher.batchesPerEpoch;
@@ -84,7 +84,7 @@ export class TrainingRun {
     this.cfg = cfg;
     this.doVal = data.val.length > B;
     this.evalSample = sampledStreams(data.val.length, B, cfg.evalChars, cfg.seed);
-    this.writer = new RunWriter({ config: { train: cfg, optim: run.optim, engine: run.engine }, vocab: data.corpus.vocab, data: data.record }, !o.resumed);
+    this.writer = new RunWriter({ config: { train: cfg, optim: run.optim, engine: run.engine }, vocab: data.corpus.vocab, data: data.record }, { fresh: !o.resumed, force: o.force });
     this.signals = new StopSignals((sig) => this.note(color.yellow(`${sig}: stopping after this step and saving ${this.latest} (again to quit now)`)), this.latest);
     this.guard = new LossGuard(trainer.model.V);
     this.good = cfg.recover ? new LastGood(trainer, state) : null;

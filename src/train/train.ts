@@ -45,7 +45,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     const rng = new Rng(cfg.seed);
     const trainer = new Trainer(model, new Batcher(data.train, B, cfg.seqLength), run.optim, rng);
     const state = startState(opts, run, trainer, rng);
-    const loop = new TrainingRun(run, trainer, state, data, { resumed: !!opts.resume, json: opts.json });
+    const loop = new TrainingRun(run, trainer, state, data, { resumed: !!opts.resume, force: opts.force, json: opts.json });
     announce(opts, run, loop, trainer, data, readSeconds);
     return await loop.train();
   } finally {
