@@ -98,9 +98,9 @@ export class TrainingRun {
     return join(this.cfg.checkpointDir, 'latest.json');
   }
 
-  /** The characters each evaluation reads, for the start-up summary. */
-  get evalChars(): number {
-    return this.evalSample.len * this.trainer.ws.B;
+  /** The characters each evaluation before the last reads, when --eval-chars samples the split (else null). */
+  get evalChars(): number | null {
+    return this.evalSample.all ? null : this.evalSample.len * this.trainer.ws.B;
   }
 
   /** Train until a bound, a signal or --patience stops the run; returns the exit code. */

@@ -94,7 +94,8 @@ function announce(opts: TrainOptions, run: RunConfig, loop: TrainingRun, trainer
   if (cfg.patience > 0 && !loop.doVal) warn(`--patience ${cfg.patience} needs a validation split, and there is none; the run stops on its budget only`);
   info(`${color.bold('charrnn train')}: ${data.sources.join(' ')}: ${n(corpus.bytes)} bytes, ${n(corpus.ids.length)} characters, vocabulary ${corpus.vocab.size} (read in ${readSeconds.toFixed(1)} s)`);
   info(`model: ${describeModel(run.model)}: ${n(trainer.model.paramCount)} parameters`);
-  const val = loop.doVal ? `validation ${n(data.val.length)}${loop.evalChars < data.val.length - B ? ` (${n(loop.evalChars)} an evaluation, all at the end)` : ''}` : 'validation off';
+  const sample = loop.evalChars !== null ? ` (${n(loop.evalChars)} an evaluation, all at the end)` : '';
+  const val = loop.doVal ? `validation ${n(data.val.length)}${sample}` : 'validation off';
   info(
     `training: ${n(data.train.length)} chars, ${val}; batch ${B} x seq ${trainer.ws.T}, ${trainer.batcher.batchesPerEpoch} batches/epoch; ` +
       `${optim.optimizer} lr ${optim.lr} (${describeSchedule(loop.schedule)}), clip ${optim.clip}${optim.clipNorm > 0 ? ', clip-norm ' + optim.clipNorm : ''}; ` +
