@@ -51,6 +51,7 @@ function trainOptions() {
     .option('--patience <k>', 'stop early when the validation loss has not improved for k evaluations (0 = never)', intArg('--patience', 0), TRAIN_DEFAULTS.patience)
     // reporting and checkpoints
     .option('--eval-every <n>', 'evaluate on the validation split and save checkpoints every n iterations', intArg('--eval-every', 1), TRAIN_DEFAULTS.evalEvery)
+    .option('--eval-chars <n>', 'characters of the validation split each evaluation reads, the same windows every time (0 = all; the final evaluation reads all)', intArg('--eval-chars', 0), TRAIN_DEFAULTS.evalChars)
     .option('--print-every <n>', 'a progress line (or JSON line) every n iterations', intArg('--print-every', 1), TRAIN_DEFAULTS.printEvery)
     .option('--sample-every <n>', 'print a short sample on stderr every n iterations (0 = never)', intArg('--sample-every', 0), TRAIN_DEFAULTS.sampleEvery)
     .option('--sample-temperature <t>', 'temperature of those samples (0 = argmax)', floatArg('--sample-temperature', 0, Infinity, '>= 0'), TRAIN_DEFAULTS.sampleTemperature)
@@ -60,6 +61,7 @@ function trainOptions() {
     .option('--plot-log', 'loss.svg (and the chart at the end) with a logarithmic loss axis')
     .option('--resume [path]', 'continue a run exactly where it stopped (default: <checkpoint-dir>/latest.json)')
     .option('--init-from <path>', 'start a new run from the weights of a checkpoint')
+    .option('--force', 'start a new run even if --checkpoint-dir holds one (it replaces its latest.json, best.json and numbered checkpoints)')
     .option('--seed <n>', 'random seed (initialisation, dropout, sample previews)', intArg('--seed', 0), TRAIN_DEFAULTS.seed)
     .option('--recover', 'on a NaN or exploding loss, roll back to the last evaluation and halve the learning rate (up to 8 times)')
     .option('--quiet', 'no progress output, only warnings and errors')
@@ -101,6 +103,7 @@ export function trainCommand() {
         keep: o.keep,
         plotLog: !!o.plotLog,
         evalEvery: o.evalEvery,
+        evalChars: o.evalChars,
         printEvery: o.printEvery,
         sampleEvery: o.sampleEvery,
         sampleTemperature: o.sampleTemperature,
@@ -112,6 +115,7 @@ export function trainCommand() {
       engine: { kernels: o.kernels, threads: o.threads },
       resume,
       initFrom: o.initFrom ?? null,
+      force: !!o.force,
       explicit,
       json: !!o.json,
     });

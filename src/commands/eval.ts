@@ -1,5 +1,9 @@
-// `charrnn eval`: the loss of a checkpoint on a text, in nats/char, bits/char and perplexity,
-// over every character (batch 1, the state carried through the whole text).
+// `charrnn eval`: the loss of a checkpoint on a text, in nats/char, bits/char and perplexity.
+// A file is read as one stream, the state carried through the whole text, every character but
+// the first predicted. The checkpoint's own validation split is read as training reads it at its
+// final evaluation: cut into --batch-size streams (train/evalset.ts), so the number is the one
+// training printed (each stream's first character goes unpredicted and its state starts at zero,
+// which costs a little: one stream over the same text gives a slightly lower loss).
 
 import { fingerprint, modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
 import { countUnknown, describeUnknown, readCorpus, splitCorpus, Vocab, type Ids } from '../data/corpus';
@@ -41,6 +45,7 @@ export async function runEval(o: EvalOptions): Promise<number> {
   const vocab = new Vocab(ck.vocab);
   let ids: Ids;
   let what: string;
+  let streams = 1;
   if (o.files.length > 0) {
     const corpus = readCorpus(o.files, vocab, EVAL_FILE);
     if (corpus.unknown.size > 0) {
@@ -50,11 +55,13 @@ export async function runEval(o: EvalOptions): Promise<number> {
     what = o.files.join(' ');
   } else {
     ids = rebuildValidation(ck, o.checkpoint);
-    what = 'the validation split';
+    // as the run evaluated it, so the numbers agree
+    streams = Math.max(1, Math.min(ck.config.train?.batchSize ?? 1, Math.floor((ids.length - 1) / 2)));
+    what = `the validation split (${streams} stream${streams === 1 ? '' : 's'}, as training evaluates it)`;
   }
   if (ids.length < 2) throw new UserError(`${what} has fewer than 2 characters in the model's vocabulary; nothing to evaluate`);
 
-  const model = modelFromCheckpoint(ck, o.checkpoint, { shapes: [{ B: 1, T: EVAL_T }], kernels: o.kernels, threads: resolveThreads(o.threads) });
+  const model = modelFromCheckpoint(ck, o.checkpoint, { shapes: [{ B: streams, T: EVAL_T }], kernels: o.kernels, threads: resolveThreads(o.threads) });
   let r: { loss: number; count: number };
   try {
     r = evaluateText(model.workspaces[0], ids);

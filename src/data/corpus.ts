@@ -230,8 +230,13 @@ export function corpusFromText(text: string): Corpus {
 }
 
 /** The last valFrac of the text is validation, the rest training (views, no copies). */
+/** Characters of a text of `n` held out for validation: the last floor(n * valFrac). */
+export function validationChars(n: number, valFrac: number): number {
+  return Math.floor(n * valFrac);
+}
+
 export function splitCorpus(ids: Ids, valFrac: number): { train: Ids; val: Ids } {
-  const nVal = Math.floor(ids.length * valFrac);
+  const nVal = validationChars(ids.length, valFrac);
   const cut = ids.length - nVal;
   return { train: ids.subarray(0, cut), val: ids.subarray(cut) };
 }

@@ -2,7 +2,8 @@
 // what it saw as one self-contained HTML page (surprise, guesses, neurons, summary), or the
 // same data as JSON on stdout with --json.
 
-import { modelFromCheckpoint, readCheckpoint, writeFileAtomic } from '../checkpoint/format';
+import { modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
+import { writeFileAtomic } from '../io/atomic';
 import { EVAL_T } from '../commands/eval';
 import { describeChar, readCorpus, Vocab } from '../data/corpus';
 import { resolveThreads } from '../engine/kernels';

@@ -4,7 +4,7 @@
 // the same chart serves stderr at the end of a run and `charrnn plot` on stdout.
 
 import type { HistoryJSON } from '../checkpoint/format';
-import { drawable, formatTicks, linearTicks, logTicks, lossDomain, makeScale } from './axes';
+import { drawable, formatTicks, linearTicks, logTicks, lossDomain, makeScale, maxOf } from './axes';
 
 export interface TermChartOptions {
   /** Total width in columns, labels included. */
@@ -26,7 +26,7 @@ export function terminalChart(h: HistoryJSON, o: TermChartOptions): string {
   const rows = Math.max(4, o.height);
   const yt = o.log ? logTicks(dom.y[0], dom.y[1], Math.ceil(rows / 3)) : linearTicks(dom.y[0], dom.y[1], Math.ceil(rows / 3));
   const labels = formatTicks(yt);
-  const lw = Math.max(...labels.map((l) => l.length));
+  const lw = maxOf(labels.map((l) => l.length));
   const cols = Math.max(10, o.width - lw - 2);
   const xs = makeScale(dom.x[0], dom.x[1], 0, cols - 1);
   const ys = makeScale(dom.y[0], dom.y[1], rows - 1, 0, o.log);
