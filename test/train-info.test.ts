@@ -127,6 +127,16 @@ describe('--checkpoint everywhere a checkpoint is read', () => {
       const msg = expectUserError(charrnn([cmd, '--checkpoint', 'nope.json'], dir), /checkpoint not found: nope\.json/);
       expect(msg).toMatch(/--checkpoint PATH/);
     }
+    const resume = expectUserError(charrnn(['train', 'corpus.txt', '--resume', 'nope.json'], dir), /checkpoint not found: nope\.json/);
+    expect(resume).toMatch(/pass --resume PATH/);
+    const init = expectUserError(charrnn(['train', 'corpus.txt', '--init-from', 'nope.json'], dir), /checkpoint not found: nope\.json/);
+    expect(init).toMatch(/pass --init-from PATH/);
+  });
+  it('hints name the command as the user typed it: npx charrnn under npx, else charrnn', () => {
+    const viaNpx = expectUserError(charrnn(['info', 'nope.json'], dir, { env: { npm_command: 'exec' } }), /not found/);
+    expect(viaNpx).toMatch(/train one with: npx charrnn train/);
+    const plain = expectUserError(charrnn(['info', 'nope.json'], dir, { env: { npm_command: '' } }), /not found/);
+    expect(plain).toMatch(/train one with: charrnn train/);
   });
 });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Vec } from '../engine/arena';
 import type { EngineConfig, ModelConfig, OptimConfig, OptimizerKind, TrainConfig } from '../config';
 import { validateDocument } from './schema';
+import { cliName } from '../io/invocation';
 import { UserError } from '../io/errors';
 import { Model, paramSpecs, type ModelOptions } from '../engine/model';
 import type { RngState } from '../engine/rng';
@@ -138,13 +139,14 @@ export function loadTensors(
 }
 
 /** Read and validate a checkpoint file (structure and configuration; tensors on load). */
-export function readCheckpoint(file: string): CheckpointJSON {
+/** `flag` is how the command that reads it takes another path, for the not-found hint. */
+export function readCheckpoint(file: string, flag = '--checkpoint PATH'): CheckpointJSON {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`checkpoint not found: ${file} (train one with: charrnn train, or pass --checkpoint PATH)`);
+    if (code === 'ENOENT') throw new UserError(`checkpoint not found: ${file} (train one with: ${cliName()} train, or pass ${flag})`);
     if (code === 'EISDIR') throw new UserError(`checkpoint ${file} is a directory; pass the .json file, e.g. ${join(file, 'latest.json')}`);
     throw new UserError(`cannot read checkpoint ${file}: ${(e as Error).message}`);
   }

@@ -87,7 +87,7 @@ export function resolveRunConfig(opts: RunFlags): RunConfig {
   if (opts.resume) return resumeConfig(opts, opts.resume);
   const { model, optim, train, engine } = opts;
   if (!opts.initFrom) return { model, optim, train, engine, checkpoint: null, changes: [] };
-  const ck = readCheckpoint(opts.initFrom);
+  const ck = readCheckpoint(opts.initFrom, '--init-from PATH');
   checkArchitecture(opts, ck.model, '--init-from');
   // The checkpoint's architecture; dropout (training only) as given, else the checkpoint's.
   const dropout = opts.explicit.has('dropout') ? model.dropout : ck.model.dropout;
@@ -104,7 +104,7 @@ function applyGiven<T extends object>(into: T, given: T, keys: readonly (keyof T
 }
 
 function resumeConfig(opts: RunFlags, file: string): RunConfig {
-  const ck = readCheckpoint(file);
+  const ck = readCheckpoint(file, '--resume PATH');
   if (!ck.training || !ck.optimizer || !ck.data) {
     throw new UserError(`checkpoint ${file} has no training state to resume from (it was saved without it); use --init-from instead`);
   }

@@ -5,6 +5,7 @@
 // training printed (each stream's first character goes unpredicted and its state starts at zero,
 // which costs a little: one stream over the same text gives a slightly lower loss).
 
+import { cliName } from '../io/invocation';
 import { fingerprint, modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
 import { countUnknown, describeUnknown, readCorpus, splitCorpus, Vocab, type Ids } from '../data/corpus';
 import { UserError } from '../io/errors';
@@ -82,7 +83,7 @@ export async function runEval(o: EvalOptions): Promise<number> {
 /** The checkpoint's validation split, from its recorded sources, if they are still the same text. */
 function rebuildValidation(ck: ReturnType<typeof readCheckpoint>, file: string): Ids {
   const d = ck.data;
-  const hint = 'pass a file to evaluate: charrnn eval FILE';
+  const hint = `pass a file to evaluate: ${cliName()} eval FILE`;
   if (!d || d.sources.length === 0 || d.sources.includes('-')) {
     throw new UserError(`the checkpoint ${file} does not record a corpus file to rebuild its validation split from; ${hint}`);
   }

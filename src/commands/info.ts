@@ -2,6 +2,7 @@
 // parameter count, vocabulary, how far it was trained and how well, the configuration, the
 // format version. Text for people on stdout (it is the product), or one JSON object with --json.
 
+import { cliName } from '../io/invocation';
 import { bestOf, readCheckpoint, type CheckpointJSON } from '../checkpoint/format';
 import { kebab, type ModelConfig } from '../config';
 import { batchesPerEpoch } from '../data/batcher';
@@ -130,7 +131,7 @@ export function formatInfo(i: CheckpointInfo): string {
     losses.push(`best validation ${loss(h.bestValLoss)} at iteration ${num(h.bestValIter!)}${since}`);
   }
   rows.push(['loss', losses.length ? losses.join('; ') : 'no history']);
-  rows.push(['history', `${num(h.trainPoints)} training and ${num(h.valPoints)} validation points (charrnn plot draws them)`]);
+  rows.push(['history', `${num(h.trainPoints)} training and ${num(h.valPoints)} validation points (${cliName()} plot draws them)`]);
   if (i.data) {
     rows.push(['data', `${i.data.sources.join(' ')}: ${num(i.data.chars)} characters, the last ${+(i.data.valFrac * 100).toFixed(4)}% for validation`]);
   }

@@ -5,6 +5,7 @@
 //
 // Shape legend: B streams, T steps per chunk.
 
+import { cliName } from '../io/invocation';
 import { join } from 'node:path';
 import { bestOf, type DataJSON } from '../checkpoint/format';
 import { RunWriter, type RunConfig, type RunState } from '../checkpoint/run';
@@ -353,7 +354,7 @@ export class TrainingRun {
     const bestFile = this.lastSaveBest ? ' and best.json' : best ? ` (best.json: iteration ${best.iter})` : '';
     return (
       `${this.signals.received ? 'stopped' : 'done'} at iteration ${trainer.iter} (epoch ${trainer.batcher.epochFloat.toFixed(2)}) after ${formatDuration(this.elapsed())}${loss}. ` +
-      `Saved ${this.latest}${bestFile}; sample with: charrnn sample --checkpoint ${this.latest}`
+      `Saved ${this.latest}${bestFile}; sample with: ${cliName()} sample --checkpoint ${this.latest}`
     );
   }
 
