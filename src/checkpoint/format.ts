@@ -175,7 +175,7 @@ export function readCheckpoint(file: string): CheckpointJSON {
   return ck;
 }
 
-function validateModelConfig(m: ModelConfig, file: string): void {
+export function validateModelConfig(m: ModelConfig, file: string): void {
   const bad = (what: string) => {
     throw new UserError(`checkpoint ${file}: model.${what}`);
   };
@@ -192,12 +192,13 @@ function validateModelConfig(m: ModelConfig, file: string): void {
  * Throws a UserError naming the file when the disk is full or the folder not writable; `what`
  * and `hint` word it for other files (loss.svg, `charrnn plot --out`).
  */
-export function writeFileAtomic(file: string, json: string, what = 'checkpoint', hint = 'free space or choose another --checkpoint-dir'): void {
+export function writeFileAtomic(file: string, json: string | Uint8Array, what = 'checkpoint', hint = 'free space or choose another --checkpoint-dir'): void {
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'w');
-    writeSync(fd, json);
+    if (typeof json === 'string') writeSync(fd, json);
+    else writeSync(fd, json);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
