@@ -42,7 +42,7 @@ class CharRNN(nn.Module):
 
     def forward(self, ids, state=None):
         """ids (B, T) int64 -> logits (B, T, V) and the state after the last step."""
-        x = self.embed(ids) if self.embed is not None else F.one_hot(ids, self.vocab_size).float()
+        x = self.embed(ids) if self.embed is not None else F.one_hot(ids, self.vocab_size).to(self.head.weight.dtype)
         y, state = self.rnn(x, state)
         return self.head(self.drop(y)), state
 
