@@ -8,6 +8,7 @@
 //
 // Shape legend: B batch (symbolic), V vocab, E embedding, D layer input, H hidden, G gates.
 
+import { version } from '../../package.json';
 import type { ModelConfig } from '../config';
 import { paramSpecs } from '../engine/model';
 import { exportMetadata } from './metadata';
@@ -108,7 +109,7 @@ export function encodeOnnxStep(config: ModelConfig, vocab: number[], t: Record<s
   const model = new Message()
     .int(1, IR_VERSION)
     .string(2, 'charrnn')
-    .string(3, process.env.CHARRNN_VERSION ?? '0.1.0')
+    .string(3, version)
     .message(7, graph)
     .message(8, new Message().string(1, '').int(2, OPSET));
   for (const [key, value] of Object.entries(exportMetadata(config, vocab))) model.message(14, new Message().string(1, key).string(2, value));
