@@ -40,12 +40,14 @@ describe('charrnn export / import', () => {
     expect(ok(['info', 'back.json'], dir).stdout).toMatch(/lstm/);
   });
 
-  it('--checkpoint instead of the argument, and the format from the extension of -o', () => {
+  it('--checkpoint instead of the argument, the format from the extension of -o, and -o - for stdout', () => {
     ok(['export', '--checkpoint', ck, '-o', 'm.onnx'], dir);
     const bytes = readFileSync(join(dir, 'm.onnx'));
     expect([...bytes.subarray(0, 2)]).toEqual([0x08, 0x08]); // ModelProto.ir_version = 8
     ok(['export', ck, '--checkpoint', ck, '-o', 'same.safetensors'], dir);
     expect(readFileSync(join(dir, 'same.safetensors'))).toEqual(readFileSync(join(dir, 'm.safetensors')));
+    const piped = ok(['export', ck, '--format', 'safetensors', '-o', '-'], dir);
+    expect(piped.stdoutBytes).toEqual(readFileSync(join(dir, 'm.safetensors')));
   });
 
   it('--vocab-from a checkpoint or a text, for a file without the vocabulary', () => {

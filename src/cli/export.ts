@@ -12,7 +12,7 @@ export function exportCommand() {
     .argument('[checkpoint]', 'checkpoint to export (or --checkpoint)');
   return withCheckpoint(cmd, 'checkpoint to export')
     .addOption(new Option('--format <format>', 'safetensors or onnx (default: from the extension of -o)').argParser(choice('--format', EXPORT_FORMATS)))
-    .option('-o, --out <file>', 'the file to write')
+    .option('-o, --out <file>', 'the file to write (- for stdout)')
     .option(...DEBUG_FLAG)
     .action(async (positional, o, self) => {
       const checkpoint = checkpointPath(positional, o.checkpoint, explicitOptions(self));

@@ -35,6 +35,7 @@ export function exportOptions(checkpoint: string, flags: { format?: ExportFormat
   const ext = extname(flags.out).slice(1).toLowerCase();
   const format = flags.format ?? EXPORT_FORMATS.find((f) => f === ext);
   if (!format) throw new UserError(`which format? pass --format ${EXPORT_FORMATS.join('|')} (-o ${flags.out} does not end in .safetensors or .onnx)`);
+  if (flags.out === '-' && process.stdout.isTTY) throw new UserError('-o - would write binary data to the terminal; redirect stdout or name a file');
   return { checkpoint, format, out: flags.out };
 }
 
@@ -63,9 +64,10 @@ export function exportBytes(ck: CheckpointJSON, file: string, format: ExportForm
 export async function runExport(o: ExportOptions): Promise<number> {
   const ck = readCheckpoint(o.checkpoint);
   const bytes = exportBytes(ck, o.checkpoint, o.format);
-  writeFileAtomic(o.out, bytes, `${o.format} file`, 'free space or choose another -o');
+  if (o.out === '-') await new Promise<void>((resolve) => process.stdout.write(bytes, () => resolve()));
+  else writeFileAtomic(o.out, bytes, `${o.format} file`, 'free space or choose another -o');
   const { model, hidden, layers, embed } = ck.model;
-  info(`wrote ${o.out}: ${o.format}, ${model} ${layers}x${hidden}, ${embed > 0 ? `embed ${embed}` : 'one-hot'}, vocab ${ck.vocab.length}, ${bytes.length} bytes`);
+  info(`wrote ${o.out === '-' ? 'stdout' : o.out}: ${o.format}, ${model} ${layers}x${hidden}, ${embed > 0 ? `embed ${embed}` : 'one-hot'}, vocab ${ck.vocab.length}, ${bytes.length} bytes`);
   return 0;
 }
 
