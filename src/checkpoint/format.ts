@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Vec } from '../engine/arena';
 import type { EngineConfig, ModelConfig, OptimConfig, OptimizerKind, TrainConfig } from '../config';
-import { validateDocument } from './schema';
+import { validateDocument, validateModelSection } from './schema';
 import { cliName } from '../io/invocation';
 import { UserError } from '../io/errors';
 import { Model, paramSpecs, type ModelOptions } from '../engine/model';
@@ -194,6 +194,15 @@ export function bestOf(h: HistoryJSON): { loss: number; iter: number } | null {
   let best: { loss: number; iter: number } | null = null;
   for (const [iter, , loss] of h.val) if (Number.isFinite(loss) && (best === null || loss < best.loss)) best = { loss, iter };
   return best;
+}
+
+/** Check a model configuration from outside a checkpoint; `what` names where it came from. */
+export function validateModelConfig(m: unknown, what: string): ModelConfig {
+  try {
+    return validateModelSection(m);
+  } catch (e) {
+    throw new UserError(`${what}: ${(e as Error).message}`);
+  }
 }
 
 /** FNV-1a over the ids: cheap, and enough to tell whether the same corpus is back. */

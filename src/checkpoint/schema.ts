@@ -160,10 +160,19 @@ function shown(v: unknown): string {
  * "KEY.PATH: expected ..., got VALUE" (the caller names the file).
  */
 export function validateDocument(doc: unknown): z.infer<typeof CHECKPOINT> {
-  const r = CHECKPOINT.safeParse(doc, { reportInput: true });
+  return check(CHECKPOINT, doc, []);
+}
+
+/** A model configuration from elsewhere (an exported file's metadata), as the checkpoint's `model`. */
+export function validateModelSection(m: unknown): z.infer<typeof MODEL> {
+  return check(MODEL, m, ['model']);
+}
+
+function check<S extends z.ZodType>(schema: S, doc: unknown, prefix: PropertyKey[]): z.infer<S> {
+  const r = schema.safeParse(doc, { reportInput: true });
   if (r.success) return r.data;
   const issue = r.error.issues[0];
-  const path = keyPath(issue.path);
+  const path = keyPath([...prefix, ...issue.path]);
   if (issue.input === undefined && issue.code === 'invalid_type') throw new Error(`${path} is missing`);
   throw new Error(`${path}: ${issue.message}, got ${shown(issue.input)}`);
 }

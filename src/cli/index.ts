@@ -6,6 +6,7 @@ import { Command } from '@commander-js/extra-typings';
 import { version } from '../../package.json';
 import { UserError } from '../io/errors';
 import { color, errorLine } from '../io/log';
+import { exportCommand, importCommand } from './export';
 import { evalCommand, infoCommand, plotCommand } from './inspect';
 import { explainCommand } from './explain';
 import { sampleCommand } from './sample';
@@ -34,7 +35,7 @@ export function buildProgram() {
     .version(process.env.CHARRNN_VERSION ?? version)
     .configureOutput({ outputError: (str, write) => write(formatParseError(str)) })
     .configureHelp({ sortOptions: false });
-  for (const cmd of [trainCommand(), sampleCommand(), evalCommand(), explainCommand(), plotCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), sampleCommand(), evalCommand(), explainCommand(), plotCommand(), infoCommand(), exportCommand(), importCommand()]) {
     // addCommand, unlike command(), does not pass on the one-line error output and help settings
     program.addCommand(cmd.copyInheritedSettings(program));
   }

@@ -43,15 +43,15 @@ function fsyncFolder(dir: string): void {
 }
 
 /**
- * Write `text` to `file` atomically. Throws a UserError naming the file when the disk is full or
+ * Write `text` (or bytes) to `file` atomically. Throws a UserError naming the file when the disk is full or
  * the folder not writable; `what` and `hint` word it for the kind of file (checkpoint, loss plot).
  */
-export function writeFileAtomic(file: string, text: string, what = 'checkpoint', hint = 'free space or choose another --checkpoint-dir'): void {
+export function writeFileAtomic(file: string, text: string | Uint8Array, what = 'checkpoint', hint = 'free space or choose another --checkpoint-dir'): void {
   const tmp = tempName(file);
   let fd: number | null = null;
   try {
     fd = openSync(tmp, 'w');
-    writeAll(fd, Buffer.from(text, 'utf8'));
+    writeAll(fd, typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
     fsyncSync(fd);
     closeSync(fd);
     fd = null;
