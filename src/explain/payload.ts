@@ -59,21 +59,18 @@ export function pagePayload(run: ExplainRun, ctx: Context) {
   const q = quantiseStates(run.states, run.H, N);
   const probs = new Uint16Array(run.topP.length);
   for (let i = 0; i < probs.length; i++) probs[i] = Math.round(run.topP[i] * 65535);
+  const { hardest, saturation, features, units, ...head } = common(run, ctx);
   return {
-    format: 'charrnn-explain',
-    version: 1,
-    source: ctx.source,
-    checkpoint: ctx.checkpoint,
-    model: ctx.model,
+    ...head,
     vocab: ctx.vocab,
     N,
     K: run.K,
     H: run.H,
     summary: summarise(run, ctx),
-    hardest: hardest(run),
-    saturation: run.saturation,
-    features: ctx.features.map((f) => ({ name: f.name, label: f.label })),
-    units: ctx.units,
+    hardest,
+    saturation,
+    features,
+    units,
     traces: run.states.map((s) => ({ layer: s.layer, state: s.state })),
     // typed arrays, little-endian, deflated, base64:
     ids: packBytes(bytesOf(Int32Array.from(run.ids))), // (N)
@@ -112,18 +109,21 @@ export function jsonDocument(run: ExplainRun, ctx: Context) {
       units: unitSeries.map((s) => s.values[s.from + i]),
     });
   }
+  const { hardest, saturation, features, units, ...head } = common(run, ctx);
+  return { ...head, ...summarise(run, ctx), top: K, hardest, saturation, features, units, characters };
+}
+
+/** What the page and the --json document both say (the key order of each is its own). */
+function common(run: ExplainRun, ctx: Context) {
   return {
     format: 'charrnn-explain',
     version: 1,
     source: ctx.source,
     checkpoint: ctx.checkpoint,
     model: ctx.model,
-    ...summarise(run, ctx),
-    top: K,
     hardest: hardest(run),
     saturation: run.saturation as GateSaturation[],
     features: ctx.features.map((f) => ({ name: f.name, label: f.label })),
     units: ctx.units,
-    characters,
   };
 }
