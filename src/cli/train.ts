@@ -36,7 +36,7 @@ function trainOptions() {
     .option('--lr-decay-every <epochs>', 'step: epochs between decays', intArg('--lr-decay-every', 1), TRAIN_DEFAULTS.lrDecayEvery)
     .option('--warmup-iters <n>', 'cosine: linear warmup over the first n iterations', intArg('--warmup-iters', 0), TRAIN_DEFAULTS.warmupIters)
     .option('--min-lr <rate>', 'cosine: the final learning rate (default: --lr / 10)', floatArg('--min-lr', 0, Infinity, '>= 0'))
-    .option('--lr-decay-iters <n>', "cosine: iteration at which the rate reaches --min-lr (0 = the run's last)", intArg('--lr-decay-iters', 0), TRAIN_DEFAULTS.lrDecayIters)
+    .option('--lr-decay-iters <n>', "cosine: iteration at which the rate reaches --min-lr (0 = the run's last; with only --time, the estimated end of the budget, where the run then stops)", intArg('--lr-decay-iters', 0), TRAIN_DEFAULTS.lrDecayIters)
     .option('--clip <c>', 'clip every gradient value to [-c, c] (0 = off)', floatArg('--clip', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clip)
     .option('--clip-norm <n>', 'clip the global gradient norm to n (0 = off)', floatArg('--clip-norm', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clipNorm)
     .addOption(
