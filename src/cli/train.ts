@@ -16,13 +16,13 @@ function trainOptions() {
     .argument('[corpus...]', 'UTF-8 text files, concatenated; - reads stdin')
     // model
     .addOption(new Option('--model <kind>', 'cell: rnn, lstm or gru').default(MODEL_DEFAULTS.model).argParser(choice('--model', CELL_KINDS)))
-    .option('--hidden <n>', 'hidden units per layer', intArg('--hidden', 1, 65536), MODEL_DEFAULTS.hidden)
-    .option('--layers <n>', 'stacked recurrent layers', intArg('--layers', 1, 64), MODEL_DEFAULTS.layers)
+    .option('--hidden <n>', 'hidden units per layer (a new run fits the default to the corpus: README, Learning rates and other defaults)', intArg('--hidden', 1, 65536), MODEL_DEFAULTS.hidden)
+    .option('--layers <n>', 'stacked recurrent layers (default fitted to the corpus, as --hidden)', intArg('--layers', 1, 64), MODEL_DEFAULTS.layers)
     .option('--embed <n>', 'embedding size (0 = one-hot input)', intArg('--embed', 0, 65536), MODEL_DEFAULTS.embed)
-    .option('--dropout <p>', 'dropout between layers and before the output, 0 <= p < 1', floatArg('--dropout', 0, 0.999999, 'in [0, 1)'), MODEL_DEFAULTS.dropout)
+    .option('--dropout <p>', 'dropout between layers and before the output, 0 <= p < 1 (default raised for a model large for the corpus)', floatArg('--dropout', 0, 0.999999, 'in [0, 1)'), MODEL_DEFAULTS.dropout)
     // data
     .option('--seq-length <n>', 'characters per stream per step (truncated BPTT length)', intArg('--seq-length', 1, 100000), TRAIN_DEFAULTS.seqLength)
-    .option('--batch-size <n>', 'parallel streams over the corpus', intArg('--batch-size', 1, 100000), TRAIN_DEFAULTS.batchSize)
+    .option('--batch-size <n>', 'parallel streams over the corpus (default lowered so an epoch has at least 20 batches)', intArg('--batch-size', 1, 100000), TRAIN_DEFAULTS.batchSize)
     .option('--val-frac <f>', 'fraction of the text, at its end, for validation, 0 <= f < 1', floatArg('--val-frac', 0, 0.999999, 'in [0, 1)'), TRAIN_DEFAULTS.valFrac)
     // optimization
     .addOption(new Option('--optimizer <kind>', 'adagrad, rmsprop, adam or sgd').default(OPTIM_DEFAULTS.optimizer).argParser(choice('--optimizer', OPTIMIZER_KINDS)))
