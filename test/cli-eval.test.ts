@@ -28,7 +28,7 @@ beforeAll(() => {
   writeFileSync(join(dir, 'en.txt'), en);
   writeFileSync(join(dir, 'cs.txt'), czech);
   trainTiny(dir, 'en.txt', 'en', ['--kernels', 'js']);
-  trainTiny(dir, 'cs.txt', 'cs');
+  trainTiny(dir, 'cs.txt', 'cs', ['--dropout', '0']); // the tolerance below was set for this model without the dropout a corpus this small now gets
 });
 afterAll(() => removeTmp(dir));
 

@@ -65,7 +65,7 @@ describe('resolveSchedule and scheduleFromFlags', () => {
   });
 
   it('cosine without a bound in iterations, or with a warmup as long as the decay, is refused', () => {
-    expect(() => resolveSchedule(cfg({ lrSchedule: 'cosine' }), 0.02, 50, null)).toThrow(/needs --lr-decay-iters/);
+    expect(() => resolveSchedule(cfg({ lrSchedule: 'cosine' }), 0.02, 50, null)).toThrow(/needs a bound to end at/);
     expect(() => resolveSchedule(cfg({ lrSchedule: 'cosine', warmupIters: 100 }), 0.02, 50, 100)).toThrow(/--warmup-iters 100 must be below the run's 100 iterations/);
     expect(() => resolveSchedule(cfg({ lrSchedule: 'cosine', minLr: 0.5 }), 0.02, 50, 100)).toThrow(/--min-lr 0.5 is above --lr 0.02/);
   });
@@ -145,7 +145,7 @@ describe('charrnn train with a schedule', () => {
     const run = (args: string[]) => charrnn(['train', 'small.txt', ...TINY, '--checkpoint-dir', 'bad', ...args], dir);
     expectUserError(run(['--lr-schedule', 'linear']), /--lr-schedule expects one of none, step, cosine, got "linear"/);
     expectUserError(run(['--warmup-iters', '10']), /--warmup-iters applies to the cosine schedule, not none/);
-    expectUserError(run(['--lr-schedule', 'cosine', '--time', '5s']), /--lr-schedule cosine needs --lr-decay-iters/);
+    expectUserError(run(['--lr-schedule', 'cosine', '--epochs', '0']), /--lr-schedule cosine needs a bound to end at: --iters, --epochs or --time, or --lr-decay-iters/);
     expectUserError(run(['--lr-schedule', 'cosine', '--iters', '10', '--warmup-iters', '10']), /--warmup-iters 10 must be below/);
     expectUserError(run(['--lr-decay-every', '0', '--lr-decay', '0.9']), /--lr-decay-every expects an integer >= 1, got "0"/);
     expectUserError(run(['--min-lr', '-1', '--lr-schedule', 'cosine']), /--min-lr expects a number >= 0, got "-1"/);

@@ -223,6 +223,11 @@ export class RunWriter {
     private readonly o: { fresh: boolean; force: boolean },
   ) {}
 
+  /** The run's training configuration from now on (a cosine --time run fixes its lrDecayIters once). */
+  setTrainConfig(train: TrainConfig): void {
+    this.record.config = { ...this.record.config, train };
+  }
+
   /**
    * Build the checkpoint once and write it as latest.json, as best.json when `best`, and as a
    * numbered copy with --keep (`valLoss` names it).

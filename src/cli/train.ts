@@ -16,13 +16,13 @@ function trainOptions() {
     .argument('[corpus...]', 'UTF-8 text files, concatenated; - reads stdin')
     // model
     .addOption(new Option('--model <kind>', 'cell: rnn, lstm or gru').default(MODEL_DEFAULTS.model).argParser(choice('--model', CELL_KINDS)))
-    .option('--hidden <n>', 'hidden units per layer', intArg('--hidden', 1, 65536), MODEL_DEFAULTS.hidden)
-    .option('--layers <n>', 'stacked recurrent layers', intArg('--layers', 1, 64), MODEL_DEFAULTS.layers)
+    .option('--hidden <n>', 'hidden units per layer (a new run fits the default to the corpus: README, Learning rates and other defaults)', intArg('--hidden', 1, 65536), MODEL_DEFAULTS.hidden)
+    .option('--layers <n>', 'stacked recurrent layers (default fitted to the corpus, as --hidden)', intArg('--layers', 1, 64), MODEL_DEFAULTS.layers)
     .option('--embed <n>', 'embedding size (0 = one-hot input)', intArg('--embed', 0, 65536), MODEL_DEFAULTS.embed)
-    .option('--dropout <p>', 'dropout between layers and before the output, 0 <= p < 1', floatArg('--dropout', 0, 0.999999, 'in [0, 1)'), MODEL_DEFAULTS.dropout)
+    .option('--dropout <p>', 'dropout between layers and before the output, 0 <= p < 1 (default raised for a model large for the corpus)', floatArg('--dropout', 0, 0.999999, 'in [0, 1)'), MODEL_DEFAULTS.dropout)
     // data
     .option('--seq-length <n>', 'characters per stream per step (truncated BPTT length)', intArg('--seq-length', 1, 100000), TRAIN_DEFAULTS.seqLength)
-    .option('--batch-size <n>', 'parallel streams over the corpus', intArg('--batch-size', 1, 100000), TRAIN_DEFAULTS.batchSize)
+    .option('--batch-size <n>', 'parallel streams over the corpus (default lowered so an epoch has at least 20 batches)', intArg('--batch-size', 1, 100000), TRAIN_DEFAULTS.batchSize)
     .option('--val-frac <f>', 'fraction of the text, at its end, for validation, 0 <= f < 1', floatArg('--val-frac', 0, 0.999999, 'in [0, 1)'), TRAIN_DEFAULTS.valFrac)
     // optimization
     .addOption(new Option('--optimizer <kind>', 'adagrad, rmsprop, adam or sgd').default(OPTIM_DEFAULTS.optimizer).argParser(choice('--optimizer', OPTIMIZER_KINDS)))
@@ -36,7 +36,7 @@ function trainOptions() {
     .option('--lr-decay-every <epochs>', 'step: epochs between decays', intArg('--lr-decay-every', 1), TRAIN_DEFAULTS.lrDecayEvery)
     .option('--warmup-iters <n>', 'cosine: linear warmup over the first n iterations', intArg('--warmup-iters', 0), TRAIN_DEFAULTS.warmupIters)
     .option('--min-lr <rate>', 'cosine: the final learning rate (default: --lr / 10)', floatArg('--min-lr', 0, Infinity, '>= 0'))
-    .option('--lr-decay-iters <n>', "cosine: iteration at which the rate reaches --min-lr (0 = the run's last)", intArg('--lr-decay-iters', 0), TRAIN_DEFAULTS.lrDecayIters)
+    .option('--lr-decay-iters <n>', "cosine: iteration at which the rate reaches --min-lr (0 = the run's last; with only --time, the estimated end of the budget, where the run then stops)", intArg('--lr-decay-iters', 0), TRAIN_DEFAULTS.lrDecayIters)
     .option('--clip <c>', 'clip every gradient value to [-c, c] (0 = off)', floatArg('--clip', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clip)
     .option('--clip-norm <n>', 'clip the global gradient norm to n (0 = off)', floatArg('--clip-norm', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clipNorm)
     .addOption(

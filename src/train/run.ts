@@ -11,18 +11,16 @@ import { bestOf, type DataJSON } from '../checkpoint/format';
 import { RunWriter, type RunConfig, type RunState } from '../checkpoint/run';
 import type { TrainConfig } from '../config';
 import type { Corpus, Ids } from '../data/corpus';
-import { Rng } from '../engine/rng';
 import { color, info, warn } from '../io/log';
 import { yieldToEvents } from '../io/output';
-import { printableText, wrapLines } from '../io/printable';
-import { startId } from '../sample/prime';
-import { Sampler } from '../sample/sampler';
 import { showCurveOnTerminal, writeLossPlot } from '../viz/plot';
+import { calibrateDecayIters, PhaseClock, stretchOver } from './calibrate';
 import { allStreams, sampledStreams, type EvalStreams } from './evalset';
 import { LossGuard } from './guard';
 import { LastGood, MAX_RECOVERIES } from './recover';
 import { formatDuration, Reporter, SpeedMeter } from './report';
-import { learningRate, resolveSchedule, type Schedule } from './schedule';
+import { previewText } from './preview';
+import { describeSchedule, learningRate, resolveSchedule, type Schedule } from './schedule';
 import { StopSignals } from './signals';
 import type { Trainer } from './step';
 import { UserError } from '../io/errors';
@@ -44,11 +42,11 @@ interface LastEval {
 }
 
 export class TrainingRun {
-  readonly cfg: TrainConfig;
-  readonly schedule: Schedule;
-  /** The bound in iterations (Infinity without --iters or --epochs), and as reported. */
-  readonly maxIters: number;
-  readonly totalIters: number | null;
+  cfg: TrainConfig;
+  schedule: Schedule;
+  /** The bound in iterations (Infinity without one), and as reported. */
+  maxIters: number;
+  totalIters: number | null;
   readonly doVal: boolean;
   private readonly evalSample: EvalStreams;
   private readonly writer: RunWriter;
@@ -56,6 +54,8 @@ export class TrainingRun {
   private readonly guard: LossGuard;
   private readonly good: LastGood | null;
   private readonly meter = new SpeedMeter();
+  /** Where this session's time goes (evaluations, previews): for the calibration and the `done` line. */
+  private readonly clock = new PhaseClock();
   private readonly startIter: number;
   private readonly sessionStart = Date.now();
   private reporter!: Reporter;
@@ -83,6 +83,7 @@ export class TrainingRun {
     this.schedule = resolveSchedule(cfg, run.optim.lr, bpe, this.totalIters);
     if (this.schedule.kind === 'cosine') cfg = { ...cfg, minLr: this.schedule.minLr, lrDecayIters: this.schedule.decayIters };
     this.cfg = cfg;
+    this.endAtSchedule();
     this.doVal = data.val.length > B;
     this.evalSample = sampledStreams(data.val.length, B, cfg.evalChars, cfg.seed);
     this.writer = new RunWriter({ config: { train: cfg, optim: run.optim, engine: run.engine }, vocab: data.corpus.vocab, data: data.record }, { fresh: !o.resumed, force: o.force });
@@ -102,6 +103,32 @@ export class TrainingRun {
   /** The characters each evaluation before the last reads, when --eval-chars samples the split (else null). */
   get evalChars(): number | null {
     return this.evalSample.all ? null : this.evalSample.len * this.trainer.ws.B;
+  }
+
+  /** Whether the cosine schedule still waits for the end of the --time budget (calibrate.ts). */
+  private get calibrating(): boolean {
+    return this.schedule.kind === 'cosine' && this.schedule.decayIters <= 0;
+  }
+
+  /** With only --time as a bound, a cosine run ends where its schedule does (or at the time). */
+  private endAtSchedule(): void {
+    const { cfg, schedule } = this;
+    if (schedule.kind !== 'cosine' || schedule.decayIters <= 0 || cfg.time <= 0 || this.totalIters !== null) return;
+    this.maxIters = schedule.decayIters;
+    this.totalIters = schedule.decayIters;
+  }
+
+  /** Fix --lr-decay-iters at the estimated end of the budget, from this session's measured speed. */
+  private calibrate(): void {
+    const { trainer, cfg } = this;
+    const iters = trainer.iter - this.startIter;
+    const m = { iter: trainer.iter, elapsed: this.elapsed(), evalEvery: cfg.evalEvery, sampleEvery: cfg.sampleEvery, ...this.clock.costs(iters) };
+    const end = calibrateDecayIters(m, cfg.time, this.schedule.warmupIters);
+    this.schedule = { ...this.schedule, decayIters: end };
+    this.cfg = { ...cfg, lrDecayIters: end };
+    this.writer.setTrainConfig(this.cfg);
+    this.endAtSchedule();
+    this.note(`${describeSchedule(this.schedule)}, the estimated end of the ${formatDuration(cfg.time)} budget (measured over iterations ${this.startIter + 1}-${trainer.iter})`);
   }
 
   /** Train until a bound, a signal or --patience stops the run; returns the exit code. */
@@ -132,8 +159,11 @@ export class TrainingRun {
     this.report(loss, gradNorm, lr);
     // evaluation and previews are not counted in the training speed
     const pauseStart = Date.now();
-    if (trainer.iter % cfg.evalEvery === 0) this.evaluateAndSave(trainer.iter >= this.maxIters);
-    if (cfg.sampleEvery > 0 && trainer.iter % cfg.sampleEvery === 0) this.preview();
+    // the end of the measured stretch of a cosine --time run is an evaluation too (it prices one)
+    if (this.calibrating) this.clock.markWarm(trainer.iter - this.startIter);
+    const calibrate = this.calibrating && stretchOver(trainer.iter - this.startIter, this.clock.seconds, cfg.time);
+    if (trainer.iter % cfg.evalEvery === 0 || calibrate) this.evaluateAndSave(trainer.iter >= this.maxIters);
+    if (cfg.sampleEvery > 0 && trainer.iter % cfg.sampleEvery === 0) this.clock.timePreview(() => this.preview());
     this.meter.pausedSince(pauseStart);
   }
 
@@ -233,11 +263,15 @@ export class TrainingRun {
 
   // ---- evaluate and checkpoint ----
 
-  /** Evaluate (the fixed sample, or `all` of the split), save the checkpoints and loss.svg. */
+  /**
+   * Evaluate (the fixed sample, or `all` of the split), save the checkpoints and loss.svg. A
+   * cosine --time run calibrates its end before its first save, so every checkpoint records it.
+   */
   private evaluateAndSave(all: boolean): void {
-    const best = this.doVal ? this.evaluate(all) : false;
+    const best = this.doVal ? this.clock.timeEval(() => this.evaluate(all)) : false;
+    if (this.calibrating) this.calibrate();
     const { trainer, state, cfg } = this;
-    this.writer.save(trainer, state, this.elapsed(), { best, valLoss: this.doVal ? this.lastEval!.loss : null });
+    this.clock.timeSave(() => this.writer.save(trainer, state, this.elapsed(), { best, valLoss: this.doVal ? this.lastEval!.loss : null }));
     this.lastSavedIter = trainer.iter;
     this.lastSaveBest = best;
     const meta = { model: trainer.model.config, vocabSize: trainer.model.V, sources: this.data.sources, iter: trainer.iter, epoch: trainer.batcher.epochFloat };
@@ -268,31 +302,8 @@ export class TrainingRun {
 
   private preview(): void {
     const { trainer, cfg } = this;
-    const vocab = this.data.corpus.vocab;
-    // A generator of its own, so previews never change the training numbers.
-    const rng = new Rng(`${cfg.seed}:preview:${trainer.iter}`);
-    const sampler = new Sampler(trainer.model, vocab, rng, 1);
-    sampler.reset();
-    // from where `charrnn sample` without a prime starts (a newline, else a space); without either
-    // the first character is drawn uniformly, as there too
-    let text = '';
-    let id = startId(vocab);
-    let n = 0;
-    if (id < 0) {
-      id = Math.floor(rng.uniform() * vocab.size);
-      text += vocab.char(id);
-      n++;
-    }
-    sampler.feed(id);
-    for (; n < cfg.sampleLen; n++) {
-      id = sampler.pick({ temperature: cfg.sampleTemperature, argmax: false });
-      text += vocab.char(id);
-      sampler.feed(id);
-    }
-    // Escaped and wrapped: a raw \r or escape sequence, or a line past the edge (the bar turns
-    // the terminal's wrapping off), would garble the progress bar.
-    const shown = wrapLines(printableText(text), process.stderr.isTTY ? (process.stderr.columns || 80) - 1 : 0);
-    this.note(color.dim(`--- sample at iteration ${trainer.iter} (temperature ${cfg.sampleTemperature}) ---\n${shown}\n---`));
+    const o = { seed: cfg.seed, iter: trainer.iter, len: cfg.sampleLen, temperature: cfg.sampleTemperature };
+    this.note(color.dim(previewText(trainer.model, this.data.corpus.vocab, o)));
   }
 
   // ---- the end ----
@@ -336,6 +347,7 @@ export class TrainingRun {
       valIter: this.lastEval?.iter ?? null,
       bestValLoss: state.bestVal,
       seconds: this.elapsed(),
+      evalSeconds: this.clock.evalSeconds,
       stoppedBy: this.stoppedBy,
       checkpoint: this.latest,
     });

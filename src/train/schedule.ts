@@ -5,7 +5,8 @@
 //   step    char-rnn: multiply by --lr-decay at the end of epoch --lr-decay-after, and then at the
 //           end of every --lr-decay-every epochs (char-rnn: every epoch)
 //   cosine  nanoGPT: linear warmup over --warmup-iters, then a cosine from --lr down to --min-lr at
-//           --lr-decay-iters, and --min-lr after that
+//           --lr-decay-iters, and --min-lr after that. With only --time as a bound, --lr-decay-iters
+//           is fixed once by calibrate.ts after a measured stretch (decayIters 0 until then: --lr)
 
 import { impliedSchedule, type LrScheduleKind, type TrainConfig } from '../config';
 import { UserError } from '../io/errors';
@@ -44,6 +45,7 @@ export function learningRate(iter: number, s: Schedule): number {
     case 'cosine': {
       // nanoGPT's (it + 1) / (warmup + 1): the first update already moves the weights.
       if (iter < s.warmupIters) return (s.lr * (iter + 1)) / (s.warmupIters + 1);
+      if (s.decayIters <= 0) return s.lr; // the end of a --time budget, not calibrated yet
       if (iter > s.decayIters) return s.minLr;
       const ratio = (iter - s.warmupIters) / (s.decayIters - s.warmupIters);
       const coeff = 0.5 * (1 + Math.cos(Math.PI * ratio));
@@ -70,9 +72,11 @@ export function resolveSchedule(cfg: TrainConfig, lr: number, batchesPerEpoch: n
     decayIters: cfg.lrDecayIters ?? 0,
   };
   if (kind !== 'cosine') return s;
+  if (s.minLr > lr) throw new UserError(`--min-lr ${s.minLr} is above --lr ${lr}; the cosine schedule decays, pick a smaller --min-lr`);
   if (!(s.decayIters > 0)) {
+    if (totalIters === null && cfg.time > 0) return s; // the end of the budget: calibrate.ts fixes it
     if (totalIters === null) {
-      throw new UserError('--lr-schedule cosine needs --lr-decay-iters when the run has no bound in --iters or --epochs (only --time, or none)');
+      throw new UserError('--lr-schedule cosine needs a bound to end at: --iters, --epochs or --time, or --lr-decay-iters');
     }
     s.decayIters = totalIters;
   }
@@ -80,7 +84,6 @@ export function resolveSchedule(cfg: TrainConfig, lr: number, batchesPerEpoch: n
     const what = cfg.lrDecayIters > 0 ? `--lr-decay-iters ${s.decayIters}` : `the run's ${s.decayIters} iterations (the default --lr-decay-iters)`;
     throw new UserError(`--warmup-iters ${s.warmupIters} must be below ${what}; shorten the warmup`);
   }
-  if (s.minLr > lr) throw new UserError(`--min-lr ${s.minLr} is above --lr ${lr}; the cosine schedule decays, pick a smaller --min-lr`);
   return s;
 }
 
@@ -93,8 +96,10 @@ export function describeSchedule(s: Schedule): string {
       const every = s.decayEvery === 1 ? 'every epoch' : `every ${s.decayEvery} epochs`;
       return `step schedule: x${s.decay} ${every} from the end of epoch ${Math.max(s.decayAfter, 1)}`;
     }
-    case 'cosine':
-      return `cosine schedule: ${s.warmupIters > 0 ? `warmup ${s.warmupIters} iterations, ` : ''}down to ${s.minLr} at iteration ${s.decayIters}`;
+    case 'cosine': {
+      const end = s.decayIters > 0 ? `iteration ${s.decayIters}` : 'the end of the --time budget';
+      return `cosine schedule: ${s.warmupIters > 0 ? `warmup ${s.warmupIters} iterations, ` : ''}down to ${s.minLr} at ${end}`;
+    }
   }
 }
 

@@ -13,6 +13,7 @@ import { Model } from '../engine/model';
 import { Rng } from '../engine/rng';
 import { UserError } from '../io/errors';
 import { color, info, warn } from '../io/log';
+import { chooseRecipe } from './recipe';
 import { describeSchedule } from './schedule';
 import { TrainingRun, type RunData } from './run';
 import { Trainer } from './step';
@@ -30,12 +31,14 @@ export function bundledCorpus(): string {
 }
 
 export async function runTrain(opts: TrainOptions): Promise<number> {
-  const run = resolveRunConfig(opts);
-  const cfg = run.train;
-  prepareCheckpointDir(cfg.checkpointDir, { resumeFrom: opts.resume, force: opts.force });
+  let run = resolveRunConfig(opts);
+  prepareCheckpointDir(run.train.checkpointDir, { resumeFrom: opts.resume, force: opts.force });
   const t0 = Date.now();
   const data = readData(opts, run);
   const readSeconds = (Date.now() - t0) / 1000;
+  let recipe: string | null = null;
+  if (!run.checkpoint) ({ run, line: recipe } = fitRecipe(run, data, opts.explicit));
+  const cfg = run.train;
   const B = cfg.batchSize;
   const shapes = [{ B, T: cfg.seqLength }];
   if (cfg.sampleEvery > 0) shapes.push({ B: 1, T: 1 });
@@ -46,11 +49,27 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
     const trainer = new Trainer(model, new Batcher(data.train, B, cfg.seqLength), run.optim, rng);
     const state = startState(opts, run, trainer, rng);
     const loop = new TrainingRun(run, trainer, state, data, { resumed: !!opts.resume, force: opts.force, json: opts.json });
-    announce(opts, run, loop, trainer, data, readSeconds);
+    announce(opts, run, loop, trainer, data, readSeconds, recipe);
     return await loop.train();
   } finally {
     model.close();
   }
+}
+
+/** A new run: the model size, dropout and batch the flags left open, fitted to the corpus and the budget (recipe.ts). */
+function fitRecipe(run: RunConfig, data: RunData, explicit: Set<string>): { run: RunConfig; line: string } {
+  const { train } = run;
+  const r = chooseRecipe({
+    chars: data.corpus.ids.length,
+    trainChars: data.train.length,
+    vocabSize: data.corpus.vocab.size,
+    budget: train.time,
+    model: run.model,
+    batchSize: train.batchSize,
+    seqLength: train.seqLength,
+    explicit,
+  });
+  return { run: { ...run, model: r.model, train: { ...train, batchSize: r.batchSize } }, line: r.line };
 }
 
 /** The corpus (the checkpoint's, for --resume without files), checked against the checkpoint, and split. */
@@ -84,7 +103,7 @@ function startState(opts: TrainOptions, run: RunConfig, trainer: Trainer, rng: R
 }
 
 /** The start-up summary on stderr, and what --resume took from the flags. */
-function announce(opts: TrainOptions, run: RunConfig, loop: TrainingRun, trainer: Trainer, data: RunData, readSeconds: number): void {
+function announce(opts: TrainOptions, run: RunConfig, loop: TrainingRun, trainer: Trainer, data: RunData, readSeconds: number, recipe: string | null): void {
   const { cfg } = loop;
   const { optim, engine } = run;
   const { corpus } = data;
@@ -93,6 +112,7 @@ function announce(opts: TrainOptions, run: RunConfig, loop: TrainingRun, trainer
   if (cfg.valFrac > 0 && !loop.doVal) warn(`the validation split (${data.val.length} characters) is too small for --batch-size ${B}; validation is off`);
   if (cfg.patience > 0 && !loop.doVal) warn(`--patience ${cfg.patience} needs a validation split, and there is none; the run stops on its budget only`);
   info(`${color.bold('charrnn train')}: ${data.sources.join(' ')}: ${n(corpus.bytes)} bytes, ${n(corpus.ids.length)} characters, vocabulary ${corpus.vocab.size} (read in ${readSeconds.toFixed(1)} s)`);
+  if (recipe) info(recipe);
   info(`model: ${describeModel(run.model)}: ${n(trainer.model.paramCount)} parameters`);
   const sample = loop.evalChars !== null ? ` (${n(loop.evalChars)} an evaluation, all at the end)` : '';
   const val = loop.doVal ? `validation ${n(data.val.length)}${sample}` : 'validation off';
