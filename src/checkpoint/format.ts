@@ -97,6 +97,9 @@ export function decodeTensor(t: TensorJSON, name: string, file: string): Float32
   }
   const buf = Buffer.from(t.data, 'base64');
   const n = t.shape.reduce((a, b) => a * b, 1);
+  if (buf.length % 4 !== 0) {
+    throw new UserError(`checkpoint ${file}: tensor ${name} holds ${buf.length} bytes, not a whole number of float32 values; its shape [${t.shape}] needs ${n * 4} bytes`);
+  }
   if (buf.length !== n * 4) {
     throw new UserError(`checkpoint ${file}: tensor ${name} holds ${buf.length / 4} values but its shape [${t.shape}] needs ${n}`);
   }
