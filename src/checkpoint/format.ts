@@ -9,6 +9,7 @@ import type { EngineConfig, ModelConfig, OptimConfig, OptimizerKind, TrainConfig
 import { validateDocument, validateModelSection } from './schema';
 import { cliName } from '../io/invocation';
 import { UserError } from '../io/errors';
+import { inputError } from '../io/files';
 import { Model, paramSpecs, type ModelOptions } from '../engine/model';
 import type { RngState } from '../engine/rng';
 
@@ -148,10 +149,12 @@ export function readCheckpoint(file: string, flag = '--checkpoint PATH'): Checkp
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`checkpoint not found: ${file} (train one with: ${cliName()} train, or pass ${flag})`);
-    if (code === 'EISDIR') throw new UserError(`checkpoint ${file} is a directory; pass the .json file, e.g. ${join(file, 'latest.json')}`);
-    throw new UserError(`cannot read checkpoint ${file}: ${(e as Error).message}`);
+    // the messages of every other input file (permission denied, a link loop, ...), worded for a checkpoint
+    throw inputError(e, file, {
+      what: 'checkpoint',
+      missingHint: `train one with: ${cliName()} train, or pass ${flag}`,
+      directoryHint: (dir) => `pass the .json file, e.g. ${join(dir, 'latest.json')}`,
+    });
   }
   let doc: unknown;
   try {
