@@ -144,6 +144,13 @@ describe('tensor encoding', () => {
     expect(Array.from(decodeTensor(t, 'x', 'f'))).toEqual([0.5, -3.25]);
   });
 
+  it('data that is not a whole number of float32 values says how many bytes, not "0.75 values"', () => {
+    const t = { shape: [512], dtype: 'float32' as const, encoding: 'base64' as const, data: 'AAAA' }; // 3 bytes
+    expect(() => decodeTensor(t, 'training.hidden', 'f.json')).toThrow(
+      /^checkpoint f\.json: tensor training\.hidden holds 3 bytes, not a whole number of float32 values; its shape \[512\] needs 2048 bytes$/,
+    );
+  });
+
   it('round-trips float32 bit for bit: random values, -0, denormals, extremes (through JSON)', () => {
     const rng = new Rng(99);
     const n = 4096;

@@ -2,7 +2,7 @@
 // back the same weights, and the imported checkpoint samples, evaluates and describes itself;
 // bad invocations and bad files are one-line errors.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { charrnn, expectUserError, makeTmp, ok, readJSON, removeTmp, shakespeare, trainTiny } from './cli-helpers';
@@ -75,7 +75,12 @@ describe('charrnn export / import', () => {
     expectUserError(charrnn(['export', ck, '--checkpoint', 'other.json', '-o', 'm.onnx'], dir), /two checkpoints given/);
     expectUserError(charrnn(['export', 'nope.json', '-o', 'm.onnx'], dir), /checkpoint not found: nope\.json/);
     expectUserError(charrnn(['import', 'm.safetensors'], dir), /-o CHECKPOINT\.json/);
-    expectUserError(charrnn(['import', 'nope.safetensors', '-o', 'x.json'], dir), /cannot read nope\.safetensors: file not found/);
+    expectUserError(charrnn(['import', 'nope.safetensors', '-o', 'x.json'], dir), /file not found: nope\.safetensors \(pass the \.safetensors file/);
+    // the messages of every input file (io/files.ts), not the system's own
+    symlinkSync('loop.safetensors', join(dir, 'loop.safetensors'));
+    expectUserError(charrnn(['import', 'loop.safetensors', '-o', 'x.json'], dir), /file loop\.safetensors: too many symbolic links/);
+    expectUserError(charrnn(['import', 'm.safetensors', '-o', 'x.json', '--vocab-from', 'loop.safetensors'], dir), /--vocab-from file loop\.safetensors: too many symbolic links/);
+    expectUserError(charrnn(['import', 'm.safetensors', '-o', 'x.json', '--vocab-from', 'run'], dir), /--vocab-from file run is a directory/);
     writeFileSync(join(dir, 'short.safetensors'), 'abc');
     expectUserError(charrnn(['import', 'short.safetensors', '-o', 'x.json'], dir), /short\.safetensors is not a valid safetensors file: it is 3 bytes long/);
     expectUserError(charrnn(['import', 'in.txt', '-o', 'x.json'], dir), /in\.txt is not a valid safetensors file: the header length/);

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readCheckpoint } from '../src/checkpoint/format';
 import { readCorpus } from '../src/data/corpus';
 import { UserError } from '../src/io/errors';
 import { readPrime } from '../src/sample/prime';
@@ -25,6 +26,10 @@ vi.mock('node:fs', async (importOriginal) => {
     openSync: (path: fs.PathLike, ...rest: unknown[]) => {
       fail(path);
       return (real.openSync as (...a: unknown[]) => number)(path, ...rest);
+    },
+    readFileSync: (path: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+      fail(path);
+      return (real.readFileSync as (...a: unknown[]) => string | Buffer)(path, ...rest);
     },
     statSync: (path: fs.PathLike, ...rest: unknown[]) => {
       fail(path);
@@ -88,6 +93,17 @@ describe('a prime file that cannot be read', () => {
       const msg = userError(() => readPrime('', at(name)));
       expect(msg).toMatch(pattern);
       expect(msg).toContain('prime file');
+      if (code !== 'ENOENT') expect(msg).not.toMatch(/not found/);
+    });
+  }
+});
+
+describe('a checkpoint that cannot be read', () => {
+  for (const [code, name, pattern] of cases) {
+    it(code, () => {
+      const msg = userError(() => readCheckpoint(at(name)));
+      expect(msg).toMatch(pattern);
+      expect(msg).toContain('checkpoint');
       if (code !== 'ENOENT') expect(msg).not.toMatch(/not found/);
     });
   }

@@ -13,6 +13,7 @@ let dir: string;
 let ck: Checkpoint;
 let doc: ExplainJSON;
 let naive: NaiveTrace;
+let explainStderr: string;
 const CK = join('ck', 'latest.json');
 // every character but 漢 and 🦀 is in the training text; 700 characters: 6 chunks of 128
 const TEXT = [...(shakespeare(420) + '\t' + CZECH_LINE + '漢' + shakespeare(2000).slice(1000, 1230) + '🦀' + CZECH_LINE)].slice(0, 702).join('');
@@ -36,6 +37,7 @@ beforeAll(() => {
   const r = charrnn(['explain', 'text.txt', '--checkpoint', CK, '--json', '-o', 'page.html', '--top', '4'], dir);
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toMatch(/2 characters outside the model's vocabulary were excluded/);
+  explainStderr = r.stderr;
   doc = JSON.parse(r.stdout);
   const ids = [...TEXT].filter((ch) => ch !== '漢' && ch !== '🦀').map((ch) => ck.vocab.indexOf(ch.codePointAt(0)));
   naive = naiveTrace(ck, ids);
@@ -43,6 +45,13 @@ beforeAll(() => {
 afterAll(() => removeTmp(dir));
 
 describe('charrnn explain: the loss is eval\'s', () => {
+  it('names the excluded characters as eval does (one helper formats the list)', () => {
+    const ev = ok(['eval', 'text.txt', '--checkpoint', CK, '--json'], dir);
+    const list = ev.stderr.match(/were excluded: (.*)/)![1];
+    expect(list).toBe("'漢' (U+6F22), '🦀' (U+1F980)");
+    expect(explainStderr).toContain(`were excluded, as eval excludes them: ${list}\n`);
+  });
+
   it('page, --json and eval agree exactly on nats/char, over the same characters', () => {
     const ev = JSON.parse(ok(['eval', 'text.txt', '--checkpoint', CK, '--json'], dir).stdout);
     const page = pageData(join(dir, 'page.html'));

@@ -1,7 +1,7 @@
 // The README is a contract too: it opens with the two commands, and its flag tables are the
 // ones the CLI's option definitions produce (the same ones --help prints).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram, flagTables } from '../src/cli';
@@ -33,5 +33,27 @@ describe('README', () => {
         }
       }
     }
+  });
+});
+
+describe("README's layout table", () => {
+  const ROOT = join(__dirname, '..');
+  const table = readme.slice(readme.indexOf('\nLayout'), readme.indexOf('\n\n', readme.indexOf('| folder |')));
+  const rows = table.split('\n').filter((l) => l.startsWith('| `'));
+
+  it('names only folders and files that exist, and every folder of src/', () => {
+    const named: string[] = [];
+    for (const row of rows) {
+      const first = row.split('|')[1];
+      for (const m of first.matchAll(/`([^`]+)`/g)) named.push(m[1]);
+    }
+    for (const p of named) expect(existsSync(join(ROOT, p)), `${p} is in the layout table but not in the tree`).toBe(true);
+    const folders = readdirSync(join(ROOT, 'src'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => `src/${d.name}/`);
+    for (const f of folders) expect(named, `${f} is missing from the layout table`).toContain(f);
+  });
+
+  it('lists every file of assembly/', () => {
+    const row = rows.find((r) => r.startsWith('| `assembly/`'))!;
+    for (const f of readdirSync(join(ROOT, 'assembly')).filter((f) => f.endsWith('.ts'))) expect(row).toContain(`\`${f}\``);
   });
 });

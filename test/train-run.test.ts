@@ -155,6 +155,19 @@ describe('the end of a run (bug 13)', () => {
   });
 });
 
+describe('the bounds of a resumed run', () => {
+  it('a bound given with --resume replaces the saved ones: --iters past a saved --epochs trains to it, and back', () => {
+    // 140 batches an epoch: --epochs 0.05 stops at iteration 7
+    ok(['train', 'corpus.txt', ...TINY, ...FROZEN, '--epochs', '0.05', '--eval-every', '100', '--checkpoint-dir', 'bounds', '--quiet'], dir);
+    expect(readJSON(join(dir, 'bounds', 'latest.json')).training.iter).toBe(7);
+    const more = ok(['train', 'corpus.txt', '--resume', '--checkpoint-dir', 'bounds', '--iters', '12', '--json'], dir);
+    expect(jsonLines(more.stdout).pop()).toMatchObject({ type: 'done', iter: 12 });
+    // and a saved --iters gives way to --epochs given alone
+    const epochs = ok(['train', 'corpus.txt', '--resume', '--checkpoint-dir', 'bounds', '--epochs', '0.1', '--json'], dir);
+    expect(jsonLines(epochs.stdout).pop()).toMatchObject({ type: 'done', iter: 14 });
+  });
+});
+
 describe('the training preview without a newline in the vocabulary (bug 9)', () => {
   it('starts with a character drawn uniformly, not always with id 0', () => {
     writeFileSync(join(dir, 'abc.txt'), 'abcacbbcabacbcab'.repeat(200)); // no newline

@@ -9,6 +9,7 @@ import type { EngineConfig, ModelConfig, OptimConfig, OptimizerKind, TrainConfig
 import { validateDocument, validateModelSection } from './schema';
 import { cliName } from '../io/invocation';
 import { UserError } from '../io/errors';
+import { inputError } from '../io/files';
 import { Model, paramSpecs, type ModelOptions } from '../engine/model';
 import type { RngState } from '../engine/rng';
 
@@ -97,6 +98,9 @@ export function decodeTensor(t: TensorJSON, name: string, file: string): Float32
   }
   const buf = Buffer.from(t.data, 'base64');
   const n = t.shape.reduce((a, b) => a * b, 1);
+  if (buf.length % 4 !== 0) {
+    throw new UserError(`checkpoint ${file}: tensor ${name} holds ${buf.length} bytes, not a whole number of float32 values; its shape [${t.shape}] needs ${n * 4} bytes`);
+  }
   if (buf.length !== n * 4) {
     throw new UserError(`checkpoint ${file}: tensor ${name} holds ${buf.length / 4} values but its shape [${t.shape}] needs ${n}`);
   }
@@ -145,10 +149,12 @@ export function readCheckpoint(file: string, flag = '--checkpoint PATH'): Checkp
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`checkpoint not found: ${file} (train one with: ${cliName()} train, or pass ${flag})`);
-    if (code === 'EISDIR') throw new UserError(`checkpoint ${file} is a directory; pass the .json file, e.g. ${join(file, 'latest.json')}`);
-    throw new UserError(`cannot read checkpoint ${file}: ${(e as Error).message}`);
+    // the messages of every other input file (permission denied, a link loop, ...), worded for a checkpoint
+    throw inputError(e, file, {
+      what: 'checkpoint',
+      missingHint: `train one with: ${cliName()} train, or pass ${flag}`,
+      directoryHint: (dir) => `pass the .json file, e.g. ${join(dir, 'latest.json')}`,
+    });
   }
   let doc: unknown;
   try {

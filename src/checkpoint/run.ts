@@ -70,6 +70,9 @@ const CHANGEABLE_ON_RESUME: (keyof TrainConfig)[] = [
   ...['patience', 'keep', 'plotLog', 'sampleTemperature', 'sampleLen'] as const,
 ];
 
+/** The run's bounds: given with --resume, they replace all the saved ones (the ones not given are off). */
+const BOUNDS = ['iters', 'epochs', 'time'] as const;
+
 /** Optimization flags a resumed run takes (its optimizer state stays valid): the common fix of a stalled or unstable run. */
 const OPTIM_ON_RESUME = ['lr', 'clip', 'clipNorm', 'reduction'] as const;
 
@@ -128,6 +131,9 @@ function resumeConfig(opts: RunFlags, file: string): RunConfig {
     );
   }
   const changes: string[] = [];
+  // A bound given now replaces the saved ones, as on a new run an explicit --iters or --time
+  // replaces the default --epochs: else `--resume --iters 5000` stops at the saved epoch bound.
+  if (BOUNDS.some((k) => opts.explicit.has(k))) for (const k of BOUNDS) train[k] = opts.train[k];
   applyGiven(train, opts.train, CHANGEABLE_ON_RESUME, opts.explicit, []); // bounds and reporting: the summary line shows them
   applyGiven(optim, opts.optim, OPTIM_ON_RESUME, opts.explicit, changes);
   const model = { ...ck.model };

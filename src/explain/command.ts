@@ -5,7 +5,7 @@
 import { modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
 import { writeFileAtomic } from '../io/atomic';
 import { EVAL_T } from '../commands/eval';
-import { describeChar, readCorpus, Vocab } from '../data/corpus';
+import { countUnknown, describeUnknown, readCorpus, Vocab } from '../data/corpus';
 import { resolveThreads } from '../engine/kernels';
 import { UserError } from '../io/errors';
 import { info, warn } from '../io/log';
@@ -33,9 +33,7 @@ export async function runExplain(o: ExplainOptions): Promise<number> {
   const vocab = new Vocab(ck.vocab);
   const corpus = readCorpus([o.file], vocab);
   if (corpus.unknown.size > 0) {
-    const n = [...corpus.unknown.values()].reduce((a, b) => a + b, 0);
-    const list = [...corpus.unknown.keys()].slice(0, 5).map(describeChar).join(', ');
-    warn(`${n} characters outside the model's vocabulary were excluded, as eval excludes them (${list}${corpus.unknown.size > 5 ? ', ...' : ''})`);
+    warn(`${countUnknown(corpus.unknown)} characters outside the model's vocabulary were excluded, as eval excludes them: ${describeUnknown(corpus.unknown)}`);
   }
   const textChars = corpus.ids.length;
   if (textChars > o.chars) {

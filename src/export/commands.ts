@@ -2,13 +2,13 @@
 // or to a one-step ONNX graph, and a safetensors state dict back to a checkpoint. The option
 // checks live here (cli/export.ts only declares the flags); docs/export-formats.md has the layouts.
 
-import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { FORMAT, VERSION, encodeTensor, loadTensors, readCheckpoint, type CheckpointJSON } from '../checkpoint/format';
 import { writeFileAtomic } from '../io/atomic';
 import type { ModelConfig } from '../config';
 import { paramSpecs } from '../engine/model';
 import { UserError } from '../io/errors';
+import { readInput } from '../io/files';
 import { info } from '../io/log';
 import { exportMetadata, metadataConfig, metadataVocab, vocabFrom } from './metadata';
 import { encodeOnnxStep } from './onnx';
@@ -104,15 +104,8 @@ export function importCheckpoint(bytes: Uint8Array, file: string, vocabFromPath:
 }
 
 export async function runImport(o: ImportOptions): Promise<number> {
-  let bytes: Uint8Array;
-  try {
-    if (statSync(o.file).isDirectory()) throw new UserError(`${o.file} is a directory; pass a .safetensors file`);
-    bytes = readFileSync(o.file);
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`cannot read ${o.file}: ${code === 'ENOENT' ? 'file not found' : (e as Error).message}`);
-  }
+  const hint = 'pass the .safetensors file that charrnn export or PyTorch wrote';
+  const bytes = readInput(o.file, { what: 'file', missingHint: hint, directoryHint: () => hint });
   const ck = importCheckpoint(bytes, o.file, o.vocabFrom);
   writeFileAtomic(o.out, JSON.stringify(ck), 'checkpoint', 'free space or choose another -o');
   const { model, hidden, layers, embed } = ck.model;

@@ -5,11 +5,12 @@
 //   model:  {"model": "lstm", "hidden": 128, "layers": 2, "embed": 0, "dropout": 0}
 //   vocab:  [10, 32, 33, ...]   code points in id order
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import type { ModelConfig } from '../config';
 import { FORMAT, readCheckpoint, validateModelConfig } from '../checkpoint/format';
 import { readCorpus } from '../data/corpus';
 import { UserError } from '../io/errors';
+import { inputError, openInput } from '../io/files';
 
 export function exportMetadata(config: ModelConfig, vocab: number[]): Record<string, string> {
   const { model, hidden, layers, embed, dropout } = config;
@@ -52,16 +53,18 @@ export function metadataVocab(meta: Record<string, string>, file: string): numbe
  * from a text (its sorted distinct code points, as `charrnn train` does).
  */
 export function vocabFrom(path: string): number[] {
-  let head = '';
+  const hint = 'pass a charrnn checkpoint or the training text';
+  const names = { what: '--vocab-from file', missingHint: hint, directoryHint: () => hint };
+  // sniff the first bytes: a checkpoint starts {"format":"charrnn-checkpoint"; a corpus may be huge
+  const fd = openInput(path, names);
+  const buf = Buffer.alloc(4096);
+  let head: string;
   try {
-    // sniff the first bytes: a checkpoint starts {"format":"charrnn-checkpoint"; a corpus may be huge
-    const fd = openSync(path, 'r');
-    const buf = Buffer.alloc(4096);
     head = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0));
-    closeSync(fd);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`--vocab-from ${path}: ${code === 'ENOENT' ? 'file not found' : (e as Error).message} (pass a charrnn checkpoint or the training text)`);
+    throw inputError(e, path, names);
+  } finally {
+    closeSync(fd);
   }
   if (head.trimStart().startsWith('{') && head.includes(`"${FORMAT}"`)) return readCheckpoint(path).vocab;
   const corpus = readCorpus([path]);
