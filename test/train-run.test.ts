@@ -94,6 +94,13 @@ describe('--resume with optimization flags (bug 2)', () => {
     expect(ck.training.lr).toBe(0.001);
   });
 
+  it('says which evaluation settings it changes; other --eval-chars windows are not comparable', () => {
+    const r = ok(['train', 'corpus.txt', '--resume', '--checkpoint-dir', 'tune', '--iters', '16', '--eval-every', '7', '--eval-chars', '500', '--kernels', 'js'], dir);
+    expect(r.stderr).toMatch(/resuming with --eval-every 7 instead of the checkpoint's 10\n/);
+    expect(r.stderr).toMatch(/resuming with --eval-chars 500 instead of the checkpoint's \d+ \(other validation windows: the losses before and after are not comparable\)/);
+    expect(r.stderr).not.toMatch(/resuming with --iters/); // bounds are in the summary line
+  });
+
   it('refuses another --optimizer (its state does not carry over) and another --seed, with one line', () => {
     const opt = charrnn(['train', 'corpus.txt', '--resume', '--checkpoint-dir', 'tune', '--iters', '20', '--optimizer', 'adam'], dir);
     expect(expectUserError(opt, /--optimizer adam disagrees with the checkpoint.*\(adagrad\)/)).toContain('--init-from');

@@ -134,7 +134,12 @@ function resumeConfig(opts: RunFlags, file: string): RunConfig {
   // A bound given now replaces the saved ones, as on a new run an explicit --iters or --time
   // replaces the default --epochs: else `--resume --iters 5000` stops at the saved epoch bound.
   if (BOUNDS.some((k) => opts.explicit.has(k))) for (const k of BOUNDS) train[k] = opts.train[k];
-  applyGiven(train, opts.train, CHANGEABLE_ON_RESUME, opts.explicit, []); // bounds and reporting: the summary line shows them
+  // bounds: the summary line shows them; reporting and evaluation: said here
+  applyGiven(train, opts.train, CHANGEABLE_ON_RESUME.filter((k) => (BOUNDS as readonly string[]).includes(k)), opts.explicit, []);
+  const before = changes.length;
+  applyGiven(train, opts.train, CHANGEABLE_ON_RESUME.filter((k) => !(BOUNDS as readonly string[]).includes(k)), opts.explicit, changes);
+  const i = changes.findIndex((c, j) => j >= before && c.startsWith('resuming with --eval-chars'));
+  if (i >= 0) changes[i] += ' (other validation windows: the losses before and after are not comparable)';
   applyGiven(optim, opts.optim, OPTIM_ON_RESUME, opts.explicit, changes);
   const model = { ...ck.model };
   applyGiven(model, opts.model, ['dropout'], opts.explicit, changes);

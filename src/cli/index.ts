@@ -32,7 +32,7 @@ let debug = false;
 export function buildProgram() {
   const program = new Command('charrnn')
     .description('Character-level RNN / LSTM / GRU language models: train on any UTF-8 text, sample, evaluate.')
-    .version(process.env.CHARRNN_VERSION ?? version)
+    .version(version)
     .configureOutput({ outputError: (str, write) => write(formatParseError(str)) })
     .configureHelp({ sortOptions: false });
   for (const cmd of [trainCommand(), sampleCommand(), evalCommand(), explainCommand(), plotCommand(), infoCommand(), exportCommand(), importCommand()]) {
