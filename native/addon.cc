@@ -1,0 +1,364 @@
+// charrnn's native kernels as a Node-API addon (node-addon-api). create(buffer, threads, isa)
+// takes the address of the arena's ArrayBuffer once and returns an object of kernel functions
+// whose arguments are byte offsets into that buffer and sizes: the same signatures as the wasm
+// module's exports (src/engine/kernels/wasm.ts), so the same checked wrapper serves both
+// (src/engine/kernels/views.ts). Nothing is copied or allocated per call.
+//
+// Instruction set: chosen once per backend from the CPU's features (AVX-512F, else AVX2+FMA,
+// else the baseline), or as asked. Threads: big products are split by rows or columns, the
+// recurrent cells and softmax by rows, between the persistent pool's workers and the caller;
+// results never depend on the split (see isa.inc).
+//
+// Shape legend: B batch, H hidden, V vocab; M, K, N generic matrix sizes.
+
+#include <napi.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+#include "pool.h"
+
+namespace charrnn {
+namespace {
+
+/** Products below this many multiply-adds run on the calling thread only. */
+constexpr double SPLIT_MIN_MACS = 1 << 18;
+/** Cell steps and elementwise work below this many elements run on the calling thread only. */
+constexpr long SPLIT_MIN_ELEMS = 4096;
+/** Column splits fall on multiples of this (a multiple of every table's NR and 4 vectors). */
+constexpr int COL_UNIT = 64;
+
+struct Ctx {
+  uint8_t* base = nullptr;
+  size_t bytes = 0;
+  const IsaTable* isa = nullptr;
+  int threads = 1;
+  Napi::Reference<Napi::ArrayBuffer> buffer;  // keeps the memory alive as long as the kernels
+  std::vector<double> rowLoss;                // softmax row losses (grows, never per call)
+};
+
+bool cpuHas(const char* isa) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (!std::strcmp(isa, "avx512")) return __builtin_cpu_supports("avx512f");
+  if (!std::strcmp(isa, "avx2")) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return !std::strcmp(isa, "base");
+}
+
+const IsaTable* tableFor(const std::string& name) {
+#if defined(__x86_64__)
+  if (name == "avx512") return &avx512Table;
+  if (name == "avx2") return &avx2Table;
+#endif
+  if (name == "base") return &baseTable;
+  return nullptr;
+}
+
+const IsaTable* bestTable() {
+  for (const char* n : {"avx512", "avx2", "base"})
+    if (cpuHas(n)) return tableFor(n);
+  return &baseTable;
+}
+
+/** First index of part `part` of `parts`: size cut in units of `unit`, as evenly as possible. */
+inline int partStart(int part, int parts, int size, int unit) {
+  const long units = (size + unit - 1) / unit;
+  const long s = (long)part * units / parts * unit;
+  return (int)(s < size ? s : size);
+}
+
+inline int splitParts(int threads, long work, long minWork, int size, int unit) {
+  if (threads <= 1 || work < minWork) return 1;
+  const int units = (size + unit - 1) / unit;
+  return threads < units ? threads : units;
+}
+
+// ---- jobs ----
+
+struct ProductJob {
+  const IsaTable* isa;
+  Product p;
+  bool splitRows;
+  int unit;
+};
+void productPart(const void* c, int part, int parts, float* scratch) {
+  const auto& j = *static_cast<const ProductJob*>(c);
+  const int size = j.splitRows ? j.p.M : j.p.N;
+  const int s0 = partStart(part, parts, size, j.unit), s1 = partStart(part + 1, parts, size, j.unit);
+  if (j.splitRows) j.isa->product(j.p, s0, s1, 0, j.p.N, scratch);
+  else j.isa->product(j.p, 0, j.p.M, s0, s1, scratch);
+}
+
+void runProduct(Ctx* c, const Product& p) {
+  if (p.M <= 0 || p.N <= 0) return;
+  const double macs = (double)p.M * p.K * p.N;
+  // few rows (the no-packing path): split the columns, whatever their number
+  const bool splitRows = p.M >= p.N && p.M >= c->isa->smallM;
+  const int unit = splitRows ? c->isa->MR : COL_UNIT;
+  const int size = splitRows ? p.M : p.N;
+  int parts = splitParts(c->threads, macs >= SPLIT_MIN_MACS ? 1 : 0, 1, size, unit);
+  if (parts <= 1) {
+    c->isa->product(p, 0, p.M, 0, p.N, pool().callerScratch());
+    return;
+  }
+  const ProductJob job{c->isa, p, splitRows, unit};
+  pool().run(productPart, &job, parts);
+}
+
+enum CellKind { LSTM_F, LSTM_B, GRU_F, GRU_B, SOFTMAX, TANH, TANH_B, MUL, SUM_ROWS };
+struct RowJob {
+  const IsaTable* isa;
+  int kind;
+  float* f[7];
+  const int32_t* ids;
+  double* loss;
+  long n;  // rows (cells: B; softmax: M), or elements (elementwise), or columns (sumRows)
+  int H;   // row width (cells: H; softmax: V; sumRows: N with rows in `rows`)
+  int rows;
+  int unit;
+};
+void rowPart(const void* c, int part, int parts, float* scratch) {
+  (void)scratch;
+  const auto& j = *static_cast<const RowJob*>(c);
+  const int r0 = partStart(part, parts, (int)j.n, j.unit), r1 = partStart(part + 1, parts, (int)j.n, j.unit);
+  if (r0 >= r1) return;
+  auto* f = j.f;
+  switch (j.kind) {
+    case LSTM_F: j.isa->lstmForward(f[0], f[1], f[2], f[3], r0, r1, j.H); break;
+    case LSTM_B: j.isa->lstmBackward(f[0], f[1], f[2], f[3], f[4], f[5], r0, r1, j.H); break;
+    case GRU_F: j.isa->gruForward(f[0], f[1], f[2], f[3], r0, r1, j.H); break;
+    case GRU_B: j.isa->gruBackward(f[0], f[1], f[2], f[3], f[4], f[5], f[6], r0, r1, j.H); break;
+    case SOFTMAX: j.isa->softmaxRows(f[0], j.ids, j.loss, r0, r1, j.H); break;
+    case TANH: j.isa->tanh(f[0], r0, r1); break;
+    case TANH_B: j.isa->tanhBackward(f[0], f[1], f[2], r0, r1); break;
+    case MUL: j.isa->mul(f[0], f[1], f[2], r0, r1); break;
+    case SUM_ROWS: j.isa->sumRows(f[0], f[1], j.rows, j.H, r0, r1); break;
+  }
+}
+
+/** Runs a row job split by rows (unit 1) or ranges (unit), when `work` is big enough. */
+void runRows(Ctx* c, RowJob& job, long work) {
+  const int parts = splitParts(c->threads, work, SPLIT_MIN_ELEMS, (int)job.n, job.unit);
+  if (parts <= 1) rowPart(&job, 0, 1, nullptr);
+  else pool().run(rowPart, &job, parts);
+}
+
+// ---- argument access ----
+
+inline double num(const Napi::CallbackInfo& info, size_t i) {
+  double v = 0;
+  napi_get_value_double(info.Env(), info[i], &v);
+  return v;
+}
+inline int sz(const Napi::CallbackInfo& info, size_t i) { return (int)num(info, i); }
+inline Ctx* ctxOf(const Napi::CallbackInfo& info) { return static_cast<Ctx*>(info.Data()); }
+inline float* F(Ctx* c, const Napi::CallbackInfo& info, size_t i) {
+  return reinterpret_cast<float*>(c->base + (size_t)num(info, i));
+}
+inline int32_t* I(Ctx* c, const Napi::CallbackInfo& info, size_t i) {
+  return reinterpret_cast<int32_t*>(c->base + (size_t)num(info, i));
+}
+
+/** 1 + the index of the first of ids(M) outside [0, rows), or 0. */
+int badId(const int32_t* ids, int M, int rows) {
+  for (int i = 0; i < M; i++)
+    if ((uint32_t)ids[i] >= (uint32_t)rows) return i + 1;
+  return 0;
+}
+
+// ---- the kernels (argument order as the wasm exports) ----
+
+Napi::Value Product3(const Napi::CallbackInfo& info, int kind) {
+  Ctx* c = ctxOf(info);
+  Product p{kind, F(c, info, 0), F(c, info, 1), F(c, info, 2), sz(info, 3), sz(info, 4), sz(info, 5),
+            kind == TN ? true : num(info, 6) != 0};
+  runProduct(c, p);
+  return info.Env().Undefined();
+}
+Napi::Value Matmul(const Napi::CallbackInfo& info) { return Product3(info, NN); }
+Napi::Value MatmulTN(const Napi::CallbackInfo& info) { return Product3(info, TN); }
+Napi::Value MatmulNT(const Napi::CallbackInfo& info) { return Product3(info, NT); }
+
+Napi::Value Elementwise(const Napi::CallbackInfo& info, int kind, int nptr) {
+  Ctx* c = ctxOf(info);
+  RowJob job{c->isa, kind, {}, nullptr, nullptr, (long)num(info, nptr), 0, 0, 1024};
+  for (int i = 0; i < nptr; i++) job.f[i] = F(c, info, i);
+  runRows(c, job, job.n * 8);
+  return info.Env().Undefined();
+}
+Napi::Value Tanh(const Napi::CallbackInfo& info) { return Elementwise(info, TANH, 1); }
+Napi::Value TanhBackward(const Napi::CallbackInfo& info) { return Elementwise(info, TANH_B, 3); }
+Napi::Value Mul(const Napi::CallbackInfo& info) { return Elementwise(info, MUL, 3); }
+
+Napi::Value Vexp(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  c->isa->vexp(F(c, info, 0), F(c, info, 1), sz(info, 2));
+  return info.Env().Undefined();
+}
+Napi::Value Vsigmoid(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  c->isa->vsigmoid(F(c, info, 0), F(c, info, 1), sz(info, 2));
+  return info.Env().Undefined();
+}
+
+Napi::Value FillRows(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  float* out = F(c, info, 0);
+  const float* bias = F(c, info, 1);
+  const int M = sz(info, 2), N = sz(info, 3);
+  for (int i = 0; i < M; i++) std::memcpy(out + (long)i * N, bias, (size_t)N * 4);
+  return info.Env().Undefined();
+}
+
+Napi::Value SumRows(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  const int M = sz(info, 2), N = sz(info, 3);
+  RowJob job{c->isa, SUM_ROWS, {F(c, info, 0), F(c, info, 1)}, nullptr, nullptr, N, N, M, COL_UNIT};
+  runRows(c, job, (long)M * N / 4);
+  return info.Env().Undefined();
+}
+
+Napi::Value GatherRows(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  float* out = F(c, info, 0);
+  const int32_t* ids = I(c, info, 1);
+  const float* table = F(c, info, 2);
+  const int M = sz(info, 3), N = sz(info, 4), rows = sz(info, 6);
+  const bool acc = num(info, 5) != 0;
+  if (int bad = badId(ids, M, rows)) return Napi::Number::New(info.Env(), bad);
+  for (int i = 0; i < M; i++) {
+    const float* src = table + (long)ids[i] * N;
+    float* dst = out + (long)i * N;
+    if (acc) for (int j = 0; j < N; j++) dst[j] += src[j];
+    else std::memcpy(dst, src, (size_t)N * 4);
+  }
+  return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value ScatterRows(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  float* dtable = F(c, info, 0);
+  const float* d = F(c, info, 1);
+  const int32_t* ids = I(c, info, 2);
+  const int M = sz(info, 3), N = sz(info, 4), rows = sz(info, 5);
+  if (int bad = badId(ids, M, rows)) return Napi::Number::New(info.Env(), bad);
+  for (int i = 0; i < M; i++) {
+    float* dst = dtable + (long)ids[i] * N;
+    const float* src = d + (long)i * N;
+    for (int j = 0; j < N; j++) dst[j] += src[j];
+  }
+  return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value Cell(const Napi::CallbackInfo& info, int kind, int nptr) {
+  Ctx* c = ctxOf(info);
+  const int B = sz(info, nptr), H = sz(info, nptr + 1);
+  RowJob job{c->isa, kind, {}, nullptr, nullptr, B, H, 0, 1};
+  for (int i = 0; i < nptr; i++) job.f[i] = F(c, info, i);
+  runRows(c, job, (long)B * H);
+  return info.Env().Undefined();
+}
+Napi::Value LstmForward(const Napi::CallbackInfo& info) { return Cell(info, LSTM_F, 4); }
+Napi::Value LstmBackward(const Napi::CallbackInfo& info) { return Cell(info, LSTM_B, 6); }
+Napi::Value GruForward(const Napi::CallbackInfo& info) { return Cell(info, GRU_F, 4); }
+Napi::Value GruBackward(const Napi::CallbackInfo& info) { return Cell(info, GRU_B, 7); }
+
+/** The loss (float64), or -(1 + row) of the first target out of range; targets 0 = none. */
+Napi::Value SoftmaxXent(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  const size_t toff = (size_t)num(info, 1);
+  const int32_t* targets = toff ? I(c, info, 1) : nullptr;
+  const int M = sz(info, 2), V = sz(info, 3);
+  if (targets)
+    if (int bad = badId(targets, M, V)) return Napi::Number::New(info.Env(), -bad);
+  if ((int)c->rowLoss.size() < M) c->rowLoss.resize(M);
+  RowJob job{c->isa, SOFTMAX, {F(c, info, 0)}, targets, c->rowLoss.data(), M, V, 0, 1};
+  runRows(c, job, (long)M * V);
+  double loss = 0;
+  for (int i = 0; i < M; i++) loss += c->rowLoss[i];  // in row order: the same for any split
+  return Napi::Number::New(info.Env(), loss);
+}
+
+/** dlogits = (probs - onehot(target)) * scale, products in float64 rounded once (as js.ts). */
+Napi::Value SoftmaxXentBackward(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  float* dl = F(c, info, 0);
+  const float* p = F(c, info, 1);
+  const int32_t* targets = I(c, info, 2);
+  const double scale = num(info, 3);
+  const int M = sz(info, 4), V = sz(info, 5);
+  if (int bad = badId(targets, M, V)) return Napi::Number::New(info.Env(), bad);
+  for (int i = 0; i < M; i++) {
+    const long row = (long)i * V;
+    for (int j = 0; j < V; j++) dl[row + j] = (float)((double)p[row + j] * scale);
+    float* t = dl + row + targets[i];
+    *t = (float)((double)*t - scale);
+  }
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// ---- module ----
+
+/** create(buffer: ArrayBuffer, threads: number, isa: 'auto' | 'avx512' | 'avx2' | 'base') */
+Napi::Value Create(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsArrayBuffer() || !info[1].IsNumber() || !info[2].IsString()) {
+    Napi::TypeError::New(env, "create(buffer: ArrayBuffer, threads: number, isa: string)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const std::string want = info[2].As<Napi::String>().Utf8Value();
+  const IsaTable* isa = want == "auto" ? bestTable() : tableFor(want);
+  if (!isa || !cpuHas(want == "auto" ? isa->name : want.c_str())) {
+    Napi::Error::New(env, "native kernels: instruction set '" + want + "' is not available on this CPU").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  auto buf = info[0].As<Napi::ArrayBuffer>();
+  Ctx* c = new Ctx();
+  c->base = static_cast<uint8_t*>(buf.Data());
+  c->bytes = buf.ByteLength();
+  c->isa = isa;
+  c->threads = std::max(1, std::min(64, (int)info[1].As<Napi::Number>().Int32Value()));
+  c->buffer = Napi::Persistent(buf);
+  pool().grow(c->threads);
+
+  Napi::Object o = Napi::Object::New(env);
+  struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
+  const Entry entries[] = {
+      {"matmul", Matmul}, {"matmulTN", MatmulTN}, {"matmulNT", MatmulNT}, {"tanh", Tanh},
+      {"tanhBackward", TanhBackward}, {"mul", Mul}, {"vexp", Vexp}, {"vsigmoid", Vsigmoid},
+      {"fillRows", FillRows}, {"sumRows", SumRows}, {"gatherRows", GatherRows}, {"scatterRows", ScatterRows},
+      {"lstmForward", LstmForward}, {"lstmBackward", LstmBackward}, {"gruForward", GruForward},
+      {"gruBackward", GruBackward}, {"softmaxXent", SoftmaxXent}, {"softmaxXentBackward", SoftmaxXentBackward},
+  };
+  for (const auto& e : entries) o.Set(e.name, Napi::Function::New(env, e.fn, e.name, c));
+  o.Set("isa", Napi::String::New(env, isa->name));
+  o.Set("threads", Napi::Number::New(env, c->threads));
+  o.AddFinalizer([](Napi::Env, Ctx* ctx) { delete ctx; }, c);
+  return o;
+}
+
+/** The instruction sets this CPU runs, best first. */
+Napi::Value Isas(const Napi::CallbackInfo& info) {
+  Napi::Array a = Napi::Array::New(info.Env());
+  uint32_t n = 0;
+  for (const char* name : {"avx512", "avx2", "base"})
+    if (tableFor(name) && cpuHas(name)) a.Set(n++, Napi::String::New(info.Env(), name));
+  return a;
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("create", Napi::Function::New(env, Create, "create"));
+  exports.Set("isas", Napi::Function::New(env, Isas, "isas"));
+  return exports;
+}
+
+}  // namespace charrnn
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return charrnn::Init(env, exports); }
+NODE_API_MODULE(charrnn_native, InitModule)

@@ -1,0 +1,52 @@
+// A persistent pool of worker threads for the kernels: created once (grown when a backend asks
+// for more threads), never per call. The calling thread publishes a job (a function, its
+// context, a number of parts), wakes the workers and claims parts itself; everyone claims
+// parts with a compare-and-swap on one ticket and the caller returns when all are done.
+// Waiting workers spin for a while (the next job usually follows within microseconds), then
+// sleep on a condition variable. Each thread has its own scratch (packed panels).
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace charrnn {
+
+/** A part of a job: fn(ctx, part, parts, scratch of the thread that runs it). */
+using PartFn = void (*)(const void* ctx, int part, int parts, float* scratch);
+
+class Pool {
+ public:
+  /** Makes sure `threads - 1` workers exist (the caller is the other one). */
+  void grow(int threads);
+  /** Runs parts [0, parts) of fn on the workers and the calling thread; returns when all are done. */
+  void run(PartFn fn, const void* ctx, int parts);
+  /** Scratch of the calling thread (slot 0 while it holds the pool, else its own). */
+  float* callerScratch();
+  int workers() const { return (int)threads_.size(); }
+
+ private:
+  void workerLoop(int slot);
+  void claim(float* scratch);
+
+  std::vector<std::thread> threads_;
+  std::vector<float*> scratch_;  // [0] the caller's, [1 + w] worker w's
+  std::mutex busy_;              // one job at a time (Node worker threads could share the addon)
+  std::atomic<uint32_t> seq_{0};  // bumped per job
+  std::atomic<uint32_t> ticket_{0};  // (parts << 16) | next part
+  std::atomic<int> done_{0};
+  std::atomic<int> sleepers_{0};
+  PartFn fn_ = nullptr;
+  const void* ctx_ = nullptr;
+  std::mutex m_;
+  std::condition_variable cv_;
+};
+
+/** The process's pool (never destroyed: workers are detached-safe at exit). */
+Pool& pool();
+/** A new SCRATCH_FLOATS buffer, 64-byte aligned (never freed: one per thread). */
+float* newScratch();
+
+}  // namespace charrnn
