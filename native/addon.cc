@@ -13,6 +13,9 @@
 
 #include <napi.h>
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -341,6 +344,35 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   return o;
 }
 
+/**
+ * alloc(bytes): a zeroed ArrayBuffer on fresh pages (so 64-byte aligned, which a plain
+ * ArrayBuffer is not), unmapped when collected. Throws where external buffers are not allowed.
+ */
+Napi::Value Alloc(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const double want = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (!(want >= 1 && want < 1e15)) {
+    Napi::RangeError::New(env, "alloc(bytes): bytes must be a positive number").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const size_t bytes = (size_t)want;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    Napi::Error::New(env, "native kernels: cannot map " + std::to_string(bytes) + " bytes").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  napi_value ab;
+  napi_status st = napi_create_external_arraybuffer(
+      env, p, bytes, [](napi_env, void* data, void* hint) { munmap(data, (size_t)(uintptr_t)hint); },
+      (void*)(uintptr_t)bytes, &ab);
+  if (st != napi_ok) {
+    munmap(p, bytes);
+    Napi::Error::New(env, "native kernels: external ArrayBuffers are not allowed here").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Value(env, ab);
+}
+
 /** The instruction sets this CPU runs, best first. */
 Napi::Value Isas(const Napi::CallbackInfo& info) {
   Napi::Array a = Napi::Array::New(info.Env());
@@ -355,6 +387,7 @@ Napi::Value Isas(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("create", Napi::Function::New(env, Create, "create"));
   exports.Set("isas", Napi::Function::New(env, Isas, "isas"));
+  exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
   return exports;
 }
 

@@ -14,6 +14,7 @@ import {
   TRAIN_DEFAULTS,
   LR_SCHEDULES,
   type CellKind,
+  type EngineConfig,
   type LrScheduleKind,
   type OptimizerKind,
 } from './config';
@@ -102,11 +103,11 @@ function explicitOptions(cmd: Command): Set<string> {
 function engineOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option('--kernels <kind>', 'math kernels: wasm (WebAssembly SIMD) or js (TypeScript reference)')
+      new Option('--kernels <kind>', 'math kernels: auto (native if built, else wasm), native (C++ addon), wasm (WebAssembly SIMD) or js (TypeScript reference)')
         .default(ENGINE_DEFAULTS.kernels)
-        .argParser(choice('--kernels', ['js', 'wasm'] as const)),
+        .argParser(choice('--kernels', ['auto', 'native', 'wasm', 'js'] as const)),
     )
-    .option('--threads <n>', 'threads for the wasm kernels (0 = one per core)', intArg('--threads', 0, 64), ENGINE_DEFAULTS.threads)
+    .option('--threads <n>', 'threads for the native and wasm kernels (0 = one per core)', intArg('--threads', 0, 64), ENGINE_DEFAULTS.threads)
     .option('--debug', 'print the stack trace of internal errors');
 }
 
@@ -227,7 +228,7 @@ export function buildProgram(): Command {
         seed: o.seed as number,
         recover: !!o.recover,
       },
-      engine: { kernels: o.kernels as 'js' | 'wasm', threads: o.threads as number },
+      engine: { kernels: o.kernels as EngineConfig['kernels'], threads: o.threads as number },
       resume,
       initFrom: (o.initFrom as string | undefined) ?? null,
       explicit,
@@ -279,7 +280,7 @@ export function buildProgram(): Command {
       lengthNorm: o.lengthNorm as number,
       json: !!o.json,
       seed: o.seed as number,
-      kernels: o.kernels as 'js' | 'wasm',
+      kernels: o.kernels as EngineConfig['kernels'],
       threads: o.threads as number,
     });
   });
@@ -296,7 +297,7 @@ export function buildProgram(): Command {
       files,
       checkpoint: o.checkpoint as string,
       json: !!o.json,
-      kernels: o.kernels as 'js' | 'wasm',
+      kernels: o.kernels as EngineConfig['kernels'],
       threads: o.threads as number,
     });
   });

@@ -3,6 +3,7 @@
 
 import { fingerprint, modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
 import { describeChar, readCorpus, splitCorpus, Vocab, type Ids } from '../data/corpus';
+import type { EngineConfig } from '../config';
 import { UserError } from '../io/errors';
 import { resolveThreads } from '../engine/kernels';
 import { warn } from '../io/log';
@@ -13,7 +14,7 @@ export interface EvalOptions {
   files: string[];
   checkpoint: string;
   json: boolean;
-  kernels: 'js' | 'wasm';
+  kernels: EngineConfig['kernels'];
   threads: number;
 }
 

@@ -11,7 +11,7 @@ import { Arena, Counter, type Allocator, type Dtype, type Vec } from './arena';
 import { fillNormal, fillUniform } from './cells/cell';
 import { CELLS } from './cells';
 import type { ModelConfig, OptimizerKind } from '../config';
-import { createBackend, type Backend, type KernelKind } from './kernels';
+import { createBackend, type Backend, type KernelChoice } from './kernels';
 import type { Kernels } from './kernels/types';
 import { Layer } from './cells/layer';
 import { ParamBuffer, ParamLayout, type TensorSpec } from './params';
@@ -30,7 +30,7 @@ export interface ModelOptions {
   /** Optimizer whose state slots to allocate (none when only sampling or evaluating). */
   optimizer?: OptimizerKind | null;
   dtype?: Dtype;
-  kernels?: KernelKind;
+  kernels?: KernelChoice;
   threads?: number;
 }
 
@@ -60,7 +60,8 @@ export class Model {
   readonly V: number;
   /** Bytes of the arena. */
   readonly bytes: number;
-  private readonly backend: Backend;
+  /** Where the arena lives and which kernels run on it (read for headers: describeBackend). */
+  readonly backend: Backend;
 
   constructor(
     readonly config: ModelConfig,

@@ -11,7 +11,7 @@ import { describeChar, readCorpus, splitCorpus, Vocab, type Corpus } from '../da
 import { UserError } from '../io/errors';
 import { keepNumbered, patienceExhausted, patienceMessage, prepareCheckpointDir } from './housekeeping';
 import { describeModel } from '../commands/info';
-import { resolveThreads } from '../engine/kernels';
+import { describeBackend, resolveThreads } from '../engine/kernels';
 import { LastGood, MAX_RECOVERIES } from './recover';
 import { color, info, warn } from '../io/log';
 import { Model } from '../engine/model';
@@ -122,7 +122,7 @@ export async function runTrain(opts: TrainOptions): Promise<number> {
       `training: ${trainIds.length.toLocaleString('en-US')} chars, validation ${doVal ? valIds.length.toLocaleString('en-US') : 'off'}; ` +
         `batch ${B} x seq ${T}, ${bpe} batches/epoch; ${optim.optimizer} lr ${optim.lr} (${describeSchedule(schedule)}), clip ${optim.clip}` +
         `${optim.clipNorm > 0 ? ', clip-norm ' + optim.clipNorm : ''}; stop at ${describeBounds(cfg, totalIters)}; ` +
-        `kernels ${engine.kernels}${engine.kernels === 'wasm' ? ' x' + resolveThreads(engine.threads) + ' threads' : ''}; seed ${cfg.seed}` +
+        `kernels ${describeBackend(model.backend)}; seed ${cfg.seed}` +
         (opts.resume ? `; resuming at iteration ${trainer.iter}` : opts.initFrom ? `; weights from ${opts.initFrom}` : ''),
     );
 
