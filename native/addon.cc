@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -27,10 +28,13 @@
 namespace charrnn {
 namespace {
 
-/** Products below this many multiply-adds run on the calling thread only. */
-constexpr double SPLIT_MIN_MACS = 1 << 18;
-/** Cell steps and elementwise work below this many elements run on the calling thread only. */
-constexpr long SPLIT_MIN_ELEMS = 4096;
+/**
+ * Products below this many multiply-adds, and cell steps / elementwise work below this many
+ * elements, run on the calling thread only (waking a worker costs more). Process-wide; tests
+ * set them to 0 (tune) to split everything. Results never depend on them.
+ */
+std::atomic<double> splitMinMacs{1 << 18};
+std::atomic<long> splitMinElems{4096};
 /** Column splits fall on multiples of this (a multiple of every table's NR and 4 vectors). */
 constexpr int COL_UNIT = 64;
 
@@ -103,7 +107,7 @@ void runProduct(Ctx* c, const Product& p) {
   const bool splitRows = p.M >= p.N && p.M >= c->isa->smallM;
   const int unit = splitRows ? c->isa->MR : COL_UNIT;
   const int size = splitRows ? p.M : p.N;
-  int parts = splitParts(c->threads, macs >= SPLIT_MIN_MACS ? 1 : 0, 1, size, unit);
+  int parts = splitParts(c->threads, macs >= splitMinMacs.load(std::memory_order_relaxed) ? 1 : 0, 1, size, unit);
   if (parts <= 1) {
     c->isa->product(p, 0, p.M, 0, p.N, pool().callerScratch());
     return;
@@ -145,7 +149,7 @@ void rowPart(const void* c, int part, int parts, float* scratch) {
 
 /** Runs a row job split by rows (unit 1) or ranges (unit), when `work` is big enough. */
 void runRows(Ctx* c, RowJob& job, long work) {
-  const int parts = splitParts(c->threads, work, SPLIT_MIN_ELEMS, (int)job.n, job.unit);
+  const int parts = splitParts(c->threads, work, splitMinElems.load(std::memory_order_relaxed), (int)job.n, job.unit);
   if (parts <= 1) rowPart(&job, 0, 1, nullptr);
   else pool().run(rowPart, &job, parts);
 }
@@ -373,6 +377,19 @@ Napi::Value Alloc(const Napi::CallbackInfo& info) {
   return Napi::Value(env, ab);
 }
 
+/** tune(minMacs, minElems): sets the split thresholds (a negative value keeps one); returns the old [minMacs, minElems]. */
+Napi::Value Tune(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array old = Napi::Array::New(env, 2);
+  old.Set(0u, Napi::Number::New(env, splitMinMacs.load()));
+  old.Set(1u, Napi::Number::New(env, (double)splitMinElems.load()));
+  if (info.Length() > 0 && info[0].IsNumber() && info[0].As<Napi::Number>().DoubleValue() >= 0)
+    splitMinMacs.store(info[0].As<Napi::Number>().DoubleValue());
+  if (info.Length() > 1 && info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 0)
+    splitMinElems.store((long)info[1].As<Napi::Number>().DoubleValue());
+  return old;
+}
+
 /** The instruction sets this CPU runs, best first. */
 Napi::Value Isas(const Napi::CallbackInfo& info) {
   Napi::Array a = Napi::Array::New(info.Env());
@@ -388,6 +405,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("create", Napi::Function::New(env, Create, "create"));
   exports.Set("isas", Napi::Function::New(env, Isas, "isas"));
   exports.Set("alloc", Napi::Function::New(env, Alloc, "alloc"));
+  exports.Set("tune", Napi::Function::New(env, Tune, "tune"));
   return exports;
 }
 

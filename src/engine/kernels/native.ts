@@ -29,6 +29,24 @@ interface Addon {
   isas(): NativeIsa[];
   /** A zeroed, page-aligned ArrayBuffer of `bytes`. */
   alloc(bytes: number): ArrayBuffer;
+  /** Sets the split thresholds (negative: unchanged); returns the old ones. */
+  tune(minMacs: number, minElems: number): [number, number];
+}
+
+/** When work is split between threads (process-wide; results never depend on it). */
+export interface NativeTuning {
+  /** Products below this many multiply-adds run on the calling thread only. */
+  splitMinMacs: number;
+  /** Cell steps and elementwise kernels below this many elements run on the calling thread only. */
+  splitMinElems: number;
+}
+
+/** Changes the split thresholds (tests, benchmarks); returns the previous values. */
+export function tuneNative(t: Partial<NativeTuning>): NativeTuning {
+  const l = loadNative();
+  if ('reason' in l) throw new Error(l.reason);
+  const [splitMinMacs, splitMinElems] = l.addon.tune(t.splitMinMacs ?? -1, t.splitMinElems ?? -1);
+  return { splitMinMacs, splitMinElems };
 }
 
 export interface NativeBackend extends Backend {
