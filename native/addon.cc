@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -38,6 +39,19 @@ std::atomic<long> splitMinElems{4096};
 /** Column splits fall on multiples of this (a multiple of every table's NR and 4 vectors). */
 constexpr int COL_UNIT = 64;
 
+/** Products with fewer rows than this use cached packed weights while they are held. */
+constexpr int CACHE_MAX_M = 256;
+constexpr size_t CACHE_ENTRIES = 16;
+
+/** A packed copy of a product's B (a weight), valid while the weights are held. */
+struct Packed {
+  const float* b = nullptr;
+  int kind = 0, K = 0, N = 0;
+  float* data = nullptr;
+  long cap = 0;
+  bool valid = false;
+};
+
 struct Ctx {
   uint8_t* base = nullptr;
   size_t bytes = 0;
@@ -45,7 +59,42 @@ struct Ctx {
   int threads = 1;
   Napi::Reference<Napi::ArrayBuffer> buffer;  // keeps the memory alive as long as the kernels
   std::vector<double> rowLoss;                // softmax row losses (grows, never per call)
+  bool hold = false;                          // weights constant: see Hold
+  std::vector<Packed> cache;                  // packed weights, buffers kept across passes
+  ~Ctx() {
+    for (auto& e : cache) std::free(e.data);
+  }
 };
+
+/** The packed B of p from the cache (packing it on first use while held), or null. */
+const float* cachedB(Ctx* c, const Product& p) {
+  if (!c->hold || p.kind == TN || p.M >= CACHE_MAX_M || p.M < c->isa->smallM || p.K <= 0) return nullptr;
+  Packed* free = nullptr;
+  for (auto& e : c->cache) {
+    if (e.valid && e.b == p.b && e.kind == p.kind && e.K == p.K && e.N == p.N) return e.data;
+    if (!e.valid && (!free || e.cap > free->cap)) free = &e;
+  }
+  const long need = c->isa->packedFloats(p);
+  if (!free) {
+    if (c->cache.size() >= CACHE_ENTRIES) return nullptr;
+    c->cache.emplace_back();
+    free = &c->cache.back();
+  }
+  if (free->cap < need) {
+    std::free(free->data);
+    const size_t bytes = ((size_t)need * 4 + 63) / 64 * 64;
+    free->data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    free->cap = free->data ? need : 0;
+    if (!free->data) return nullptr;
+  }
+  c->isa->packWhole(p, free->data);
+  free->b = p.b;
+  free->kind = p.kind;
+  free->K = p.K;
+  free->N = p.N;
+  free->valid = true;
+  return free->data;
+}
 
 bool cpuHas(const char* isa) {
 #if defined(__x86_64__)
@@ -100,11 +149,12 @@ void productPart(const void* c, int part, int parts, float* scratch) {
   else j.isa->product(j.p, 0, j.p.M, s0, s1, scratch);
 }
 
-void runProduct(Ctx* c, const Product& p) {
+void runProduct(Ctx* c, Product p) {
   if (p.M <= 0 || p.N <= 0) return;
+  p.packedB = cachedB(c, p);
   const double macs = (double)p.M * p.K * p.N;
   // few rows (the no-packing path): split the columns, whatever their number
-  const bool splitRows = p.M >= p.N && p.M >= c->isa->smallM;
+  const bool splitRows = p.M >= p.N && p.M >= c->isa->smallM && !p.packedB;
   const int unit = splitRows ? c->isa->MR : COL_UNIT;
   const int size = splitRows ? p.M : p.N;
   int parts = splitParts(c->threads, macs >= splitMinMacs.load(std::memory_order_relaxed) ? 1 : 0, 1, size, unit);
@@ -274,6 +324,18 @@ Napi::Value LstmBackward(const Napi::CallbackInfo& info) { return Cell(info, LST
 Napi::Value GruForward(const Napi::CallbackInfo& info) { return Cell(info, GRU_F, 4); }
 Napi::Value GruBackward(const Napi::CallbackInfo& info) { return Cell(info, GRU_B, 7); }
 
+/**
+ * hold(1): the b operands of matmul and matmulNT stay as they are until hold(0), so the packed
+ * copies of small-M products' b (the recurrent weights, used at every step) are kept and reused.
+ * Both calls drop the copies (buffers are kept for the next pass).
+ */
+Napi::Value Hold(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  c->hold = num(info, 0) != 0;
+  for (auto& e : c->cache) e.valid = false;
+  return info.Env().Undefined();
+}
+
 /** The loss (float64), or -(1 + row) of the first target out of range; targets 0 = none. */
 Napi::Value SoftmaxXent(const Napi::CallbackInfo& info) {
   Ctx* c = ctxOf(info);
@@ -339,7 +401,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       {"tanhBackward", TanhBackward}, {"mul", Mul}, {"vexp", Vexp}, {"vsigmoid", Vsigmoid},
       {"fillRows", FillRows}, {"sumRows", SumRows}, {"gatherRows", GatherRows}, {"scatterRows", ScatterRows},
       {"lstmForward", LstmForward}, {"lstmBackward", LstmBackward}, {"gruForward", GruForward},
-      {"gruBackward", GruBackward}, {"softmaxXent", SoftmaxXent}, {"softmaxXentBackward", SoftmaxXentBackward},
+      {"gruBackward", GruBackward}, {"softmaxXent", SoftmaxXent}, {"softmaxXentBackward", SoftmaxXentBackward}, {"hold", Hold},
   };
   for (const auto& e : entries) o.Set(e.name, Napi::Function::New(env, e.fn, e.name, c));
   o.Set("isa", Napi::String::New(env, isa->name));

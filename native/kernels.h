@@ -20,6 +20,8 @@ struct Product {
   const float* b;
   int M, K, N;
   bool acc;
+  /** B already packed whole (packWhole), or null: pack per block into the scratch. */
+  const float* packedB = nullptr;
 };
 
 /** Floats of per-thread scratch a table's products need (packed panels of A and B). */
@@ -31,7 +33,11 @@ struct IsaTable {
   int MR, NR;
   /** Products with fewer rows than this are done row by row on B in place (no packing). */
   int smallM;
-  /** out[i0:i1, j0:j1] of the product; scratch: SCRATCH_FLOATS, 64-byte aligned. */
+  /** Floats packWhole writes for B of p (all k blocks, all column panels). */
+  long (*packedFloats)(const Product& p);
+  /** Packs the whole B of p (NN, NT) into dst (64-byte aligned) in the layout product reads. */
+  void (*packWhole)(const Product& p, float* dst);
+  /** out[i0:i1, j0:j1] of the product; scratch: SCRATCH_FLOATS, 64-byte aligned. j0 % NR == 0 with packedB. */
   void (*product)(const Product& p, int i0, int i1, int j0, int j1, float* scratch);
   // Recurrent cells on batch rows [b0, b1) (kernels/types.ts for the semantics).
   void (*lstmForward)(float* h, float* c, float* gates, const float* cPrev, int b0, int b1, int H);

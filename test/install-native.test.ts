@@ -21,7 +21,7 @@ describe('install without a C++ compiler', () => {
   afterAll(() => removeTmp(dir));
 
   it('succeeds, says the native kernels were not built, and charrnn falls back to wasm with one line saying why', () => {
-    const env = { ...process.env, CXX: '/bin/false', CC: '/bin/false', NO_COLOR: '1' };
+    const env: NodeJS.ProcessEnv = { ...process.env, CXX: '/bin/false', CC: '/bin/false', NO_COLOR: '1' };
     delete env.CHARRNN_SKIP_NATIVE;
     const install = spawnSync(process.execPath, [join(dir, 'scripts', 'build-native.mjs'), '--force'], { cwd: dir, env, encoding: 'utf8' });
     expect(install.status, install.stderr).toBe(0);

@@ -134,6 +134,42 @@ describe.skipIf(NATIVE_MISSING !== null)(`native kernels${NATIVE_SKIP_NOTE}`, ()
     });
   });
 
+  it('weightsBegin/End: packed weights are reused within a pass (same bits) and dropped after it', () => {
+    const be = createNativeBackend(8 << 20, 2);
+    try {
+      const k = be.kernels;
+      const arena = new Arena('f32', be.buffer, be.base);
+      const r = rng(77);
+      const fill = (n: number) => {
+        const v = arena.floats(n) as Float32Array;
+        for (let i = 0; i < n; i++) v[i] = r() * 2 - 1;
+        return v;
+      };
+      for (const [M, K, N] of [[50, 128, 512], [7, 300, 45], [32, 512, 128]]) {
+        const a = fill(M * K), w = fill(K * N), wt = fill(N * K);
+        const plain = [fill(M * N), fill(M * N)];
+        k.matmul(plain[0], a, w, M, K, N, false);
+        k.matmulNT(plain[1], a, wt, M, K, N, false);
+        const held = [fill(M * N), fill(M * N), fill(M * N), fill(M * N)];
+        k.weightsBegin!();
+        for (let rep = 0; rep < 2; rep++) {
+          k.matmul(held[2 * rep], a, w, M, K, N, false); // the second call reads the packed copy
+          k.matmulNT(held[2 * rep + 1], a, wt, M, K, N, false);
+        }
+        k.weightsEnd!();
+        for (let i = 0; i < 4; i++) expect(bitsEqual(held[i], plain[i % 2]), `${M}x${K}x${N} call ${i}`).toBe(true);
+        // new weights, a new pass: the old packed copy is not used
+        for (let i = 0; i < w.length; i++) w[i] = -w[i];
+        k.weightsBegin!();
+        k.matmul(held[0], a, w, M, K, N, false);
+        k.weightsEnd!();
+        for (let i = 0; i < held[0].length; i++) expect(held[0][i]).toBe(plain[0][i] === 0 ? 0 : -plain[0][i]);
+      }
+    } finally {
+      be.close();
+    }
+  });
+
   it('a backend with an unknown instruction set is refused with the reason', () => {
     expect(() => createNativeBackend(1024, 1, { isa: 'sse9' as NativeIsa })).toThrow(/instruction set 'sse9'/);
   });

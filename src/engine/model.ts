@@ -209,6 +209,16 @@ export class Workspace {
    * returns the summed cross-entropy (nats) against targets, or 0 when withTargets is false.
    */
   forward(steps: number, opts: { train?: boolean; rng?: Rng; withTargets?: boolean } = {}): number {
+    const { k } = this.model;
+    k.weightsBegin?.(); // the weights stay as they are during the pass (kernels may keep them packed)
+    try {
+      return this.forwardPass(steps, opts);
+    } finally {
+      k.weightsEnd?.();
+    }
+  }
+
+  private forwardPass(steps: number, opts: { train?: boolean; rng?: Rng; withTargets?: boolean }): number {
     const { model, B, inputs } = this;
     const { k, config, V } = model;
     const { hidden: H, embed: E } = config;
@@ -242,6 +252,16 @@ export class Workspace {
    * them once per step). scale multiplies dloss/dlogits: 1/(steps*B) for the mean loss.
    */
   backward(steps: number, scale: number): void {
+    const { k } = this.model;
+    k.weightsBegin?.();
+    try {
+      this.backwardPass(steps, scale);
+    } finally {
+      k.weightsEnd?.();
+    }
+  }
+
+  private backwardPass(steps: number, scale: number): void {
     const { model, B, inputs } = this;
     const { k, config, V } = model;
     const { hidden: H, embed: E } = config;

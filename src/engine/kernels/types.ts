@@ -74,4 +74,13 @@ export interface Kernels {
   softmaxXent(probs: Vec, targets: Int32Array | null, M: number, V: number): number;
   /** dlogits(M,V) writes (probs - onehot(target)) * scale; dlogits may alias probs. */
   softmaxXentBackward(dlogits: Vec, probs: Vec, targets: Int32Array, scale: number, M: number, V: number): void;
+
+  /**
+   * Optional hint (native): from weightsBegin() to weightsEnd() the b operands of matmul and
+   * matmulNT (the weights, in the model) do not change, so a backend may pack them once and
+   * reuse the packed copy at every step (the recurrent products). The model brackets each
+   * forward and each backward pass with the two; results are the same bits either way.
+   */
+  weightsBegin?(): void;
+  weightsEnd?(): void;
 }

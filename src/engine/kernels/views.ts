@@ -30,6 +30,8 @@ export interface PointerKernels {
   /** The loss, or -(1 + row) of the first target out of range; targets 0 means none. */
   softmaxXent(probs: number, targets: number, M: number, V: number): number;
   softmaxXentBackward(dlogits: number, probs: number, targets: number, scale: number, M: number, V: number): number;
+  /** Optional: 1 while the b operands of matmul and matmulNT stay constant, 0 after (Kernels.weightsBegin). */
+  hold?(on: number): void;
 }
 
 /**
@@ -151,5 +153,11 @@ export function viewKernels(name: 'wasm' | 'native', ex: PointerKernels, buffer:
       );
       checkIds(status, 'softmaxXentBackward', targets, V);
     },
+    ...(ex.hold
+      ? {
+          weightsBegin: () => ex.hold!(1),
+          weightsEnd: () => ex.hold!(0),
+        }
+      : {}),
   };
 }
