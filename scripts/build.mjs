@@ -36,6 +36,7 @@ const entries = [
   ['src/cli.ts', 'dist/cli.js'],
   ['src/engine/kernels/worker.ts', 'dist/worker.js'],
   ['bench/bench.ts', 'dist/bench.js'],
+  ['bench/sweep.ts', 'dist/bench-sweep.js'],
   ['bench/bigcorpus.ts', 'dist/bench-bigcorpus.js'],
 ];
 for (const [src, out] of entries) {
