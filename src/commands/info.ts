@@ -6,6 +6,7 @@ import { readCheckpoint, type CheckpointJSON } from '../checkpoint/format';
 import { kebab, type ModelConfig } from '../config';
 import { bestOf } from '../train/housekeeping';
 import { paramSpecs } from '../engine/model';
+import { nativeIsas, nativeUnavailable } from '../engine/kernels/native';
 import { exitQuietlyOnClosedStdout } from '../io/output';
 import { escapeChar } from '../io/printable';
 import { formatDuration } from '../train/report';
@@ -39,6 +40,12 @@ function batchesPerEpoch(ck: CheckpointJSON): number | null {
   const trainChars = chars - Math.floor(chars * valFrac);
   const bpe = Math.floor(Math.floor((trainChars - 1) / train.batchSize) / train.seqLength);
   return bpe >= 1 ? bpe : null;
+}
+
+/** The kernels `--kernels auto` picks on this machine, and why when it is not native. */
+export function kernelsHere(): { auto: 'native' | 'wasm'; isa: string | null; reason: string | null } {
+  const reason = nativeUnavailable();
+  return reason ? { auto: 'wasm', isa: null, reason } : { auto: 'native', isa: nativeIsas()[0] ?? null, reason: null };
 }
 
 export function checkpointInfo(ck: CheckpointJSON, file: string) {
@@ -80,6 +87,7 @@ export function checkpointInfo(ck: CheckpointJSON, file: string) {
     },
     data: ck.data,
     config: ck.config,
+    kernels: kernelsHere(),
   };
 }
 
@@ -139,6 +147,8 @@ export function formatInfo(i: CheckpointInfo): string {
   }
   rows.push(['resumable', i.resumable ? `yes (${i.optimizer!.kind}, step ${num(i.optimizer!.step)})` : 'no: use it with sample, eval or train --init-from']);
   rows.push(['format', `${i.format} version ${i.version}${i.created ? `, written ${i.created}` : ''}`]);
+  const k = i.kernels;
+  rows.push(['kernels', k.auto === 'native' ? `native ${k.isa} on this machine (--kernels auto)` : `wasm on this machine (--kernels auto): ${k.reason}`]);
   const w = Math.max(...rows.map((r) => r[0].length)) + 2;
   const out = [`${i.file}`, ...rows.map(([k, v]) => '  ' + k.padEnd(w) + v)];
   const cfg = i.config as Record<string, unknown>;
