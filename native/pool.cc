@@ -49,15 +49,24 @@ void Pool::grow(int threads) {
   }
 }
 
-void Pool::claim(float* scratch) {
+/** Claims and runs parts of job `job`: part `slot` first if there is one, then any other. */
+void Pool::claim(int slot, uint32_t job, float* scratch) {
+  int p = slot;
+  int scan = 0;
   for (;;) {
-    uint32_t t = ticket_.load(std::memory_order_acquire);
-    const int next = (int)(t & 0xffff);
-    const int parts = (int)(t >> 16);
-    if (next >= parts) return;
-    if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
-    fn_(ctx_, next, parts, scratch);
+    uint64_t v = claimed_.load(std::memory_order_acquire);
+    if ((uint32_t)(v >> 32) != job) return;  // that job is over, another may have begun
+    const int parts = parts_;
+    if (p >= parts || (v >> p & 1)) {
+      // not ours to take: the next part not yet claimed, if any
+      while (scan < parts && (v >> scan & 1)) scan++;
+      if (scan >= parts) return;
+      p = scan;
+    }
+    if (!claimed_.compare_exchange_weak(v, v | (1ull << p), std::memory_order_acq_rel)) continue;
+    fn_(ctx_, p, parts, scratch);
     done_.fetch_add(1, std::memory_order_acq_rel);
+    p = parts;  // from now on, any part
   }
 }
 
@@ -79,7 +88,7 @@ void Pool::workerLoop(int slot) {
       }
     }
     seen = s;
-    claim(scratch);
+    claim(slot, s, scratch);
   }
 }
 
@@ -92,16 +101,19 @@ void Pool::run(PartFn fn, const void* ctx, int parts) {
     for (int p = 0; p < parts; p++) fn(ctx, p, parts, scratch);
     return;
   }
+  if (parts > MAX_PARTS) parts = MAX_PARTS;  // callers never ask for more than threads (<= 64): cap
   fn_ = fn;
   ctx_ = ctx;
+  parts_ = parts;
   done_.store(0, std::memory_order_relaxed);
-  ticket_.store((uint32_t)parts << 16, std::memory_order_release);
-  seq_.fetch_add(1);
+  const uint32_t job = seq_.load() + 1;
+  claimed_.store((uint64_t)job << 32, std::memory_order_release);
+  seq_.store(job);
   if (sleepers_.load() > 0) {
     { std::lock_guard<std::mutex> g(m_); }
     cv_.notify_all();
   }
-  claim(scratch_[0]);
+  claim(0, job, scratch_[0]);
   int spins = 0;
   while (done_.load(std::memory_order_acquire) < parts) {
     cpuRelax();

@@ -3,7 +3,9 @@
 // context, a number of parts), wakes the workers and claims parts itself; everyone claims
 // parts with a compare-and-swap on one ticket and the caller returns when all are done.
 // Waiting workers spin for a while (the next job usually follows within microseconds), then
-// sleep on a condition variable. Each thread has its own scratch (packed panels).
+// sleep on a condition variable. Each thread has its own scratch (packed panels). Thread t
+// first claims part t (so from one call to the next the same thread works on the same part of
+// a product and finds its packed weights in its own cache), then any part left.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -19,9 +21,10 @@ using PartFn = void (*)(const void* ctx, int part, int parts, float* scratch);
 
 class Pool {
  public:
+  static constexpr int MAX_PARTS = 32;
   /** Makes sure `threads - 1` workers exist (the caller is the other one). */
   void grow(int threads);
-  /** Runs parts [0, parts) of fn on the workers and the calling thread; returns when all are done. */
+  /** Runs parts [0, parts) (parts <= MAX_PARTS) of fn on the workers and the caller; returns when all are done. */
   void run(PartFn fn, const void* ctx, int parts);
   /** Scratch of the calling thread (slot 0 while it holds the pool, else its own). */
   float* callerScratch();
@@ -29,13 +32,14 @@ class Pool {
 
  private:
   void workerLoop(int slot);
-  void claim(float* scratch);
+  void claim(int slot, uint32_t job, float* scratch);
 
   std::vector<std::thread> threads_;
   std::vector<float*> scratch_;  // [0] the caller's, [1 + w] worker w's
   std::mutex busy_;              // one job at a time (Node worker threads could share the addon)
   std::atomic<uint32_t> seq_{0};  // bumped per job
-  std::atomic<uint32_t> ticket_{0};  // (parts << 16) | next part
+  std::atomic<uint64_t> claimed_{0};  // (job << 32) | bit p for each part p claimed
+  int parts_ = 0;
   std::atomic<int> done_{0};
   std::atomic<int> sleepers_{0};
   PartFn fn_ = nullptr;
