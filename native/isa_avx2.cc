@@ -5,6 +5,8 @@
 #include "kernels.h"
 #if defined(__x86_64__)
 #pragma GCC target("avx2,fma")
+#include <immintrin.h>
+#define ISA_RCP 1
 #define VW 8
 #define MR 6
 #define NSNAME isa_avx2

@@ -6,6 +6,8 @@
 #include "kernels.h"
 #if defined(__x86_64__)
 #pragma GCC target("avx512f,avx2,fma")
+#include <immintrin.h>
+#define ISA_RCP14 1
 #define VW 16
 #define MR 12
 #define NSNAME isa_avx512
