@@ -37,6 +37,7 @@ const entries = [
   ['src/engine/kernels/worker.ts', 'dist/worker.js'],
   ['bench/bench.ts', 'dist/bench.js'],
   ['bench/sweep.ts', 'dist/bench-sweep.js'],
+  ['bench/profile.ts', 'dist/bench-profile.js'],
   ['bench/bigcorpus.ts', 'dist/bench-bigcorpus.js'],
 ];
 for (const [src, out] of entries) {
