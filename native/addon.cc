@@ -166,7 +166,7 @@ void runProduct(Ctx* c, Product p) {
   pool().run(productPart, &job, parts);
 }
 
-enum CellKind { LSTM_F, LSTM_B, GRU_F, GRU_B, SOFTMAX, TANH, TANH_B, MUL, SUM_ROWS };
+enum CellKind { LSTM_F, LSTM_B, GRU_F, GRU_B, SOFTMAX, TANH, TANH_B, MUL, SUM_ROWS, FILL_ROWS, GATHER, GATHER_ACC, SCATTER };
 struct RowJob {
   const IsaTable* isa;
   int kind;
@@ -194,6 +194,26 @@ void rowPart(const void* c, int part, int parts, float* scratch) {
     case TANH_B: j.isa->tanhBackward(f[0], f[1], f[2], r0, r1); break;
     case MUL: j.isa->mul(f[0], f[1], f[2], r0, r1); break;
     case SUM_ROWS: j.isa->sumRows(f[0], f[1], j.rows, j.H, r0, r1); break;
+    case FILL_ROWS:  // rows [r0, r1) of out(M, N) = bias
+      for (int i = r0; i < r1; i++) std::memcpy(f[0] + (long)i * j.H, f[1], (size_t)j.H * 4);
+      break;
+    case GATHER:  // rows [r0, r1) of out(M, N) = table[ids[i], :]
+      for (int i = r0; i < r1; i++) std::memcpy(f[0] + (long)i * j.H, f[1] + (long)j.ids[i] * j.H, (size_t)j.H * 4);
+      break;
+    case GATHER_ACC:
+      for (int i = r0; i < r1; i++) {
+        float* dst = f[0] + (long)i * j.H;
+        const float* src = f[1] + (long)j.ids[i] * j.H;
+        for (int c = 0; c < j.H; c++) dst[c] += src[c];
+      }
+      break;
+    case SCATTER:  // columns [r0, r1) of dtable[ids[i], :] += d(i, :), rows in order (repeated ids add up)
+      for (int i = 0; i < j.rows; i++) {
+        float* dst = f[0] + (long)j.ids[i] * j.H;
+        const float* src = f[1] + (long)i * j.H;
+        for (int c = r0; c < r1; c++) dst[c] += src[c];
+      }
+      break;
   }
 }
 
@@ -264,10 +284,9 @@ Napi::Value Vsigmoid(const Napi::CallbackInfo& info) {
 
 Napi::Value FillRows(const Napi::CallbackInfo& info) {
   Ctx* c = ctxOf(info);
-  float* out = F(c, info, 0);
-  const float* bias = F(c, info, 1);
   const int M = sz(info, 2), N = sz(info, 3);
-  for (int i = 0; i < M; i++) std::memcpy(out + (long)i * N, bias, (size_t)N * 4);
+  RowJob job{c->isa, FILL_ROWS, {F(c, info, 0), F(c, info, 1)}, nullptr, nullptr, M, N, 0, 1};
+  runRows(c, job, (long)M * N / 8);
   return info.Env().Undefined();
 }
 
@@ -287,12 +306,8 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   const int M = sz(info, 3), N = sz(info, 4), rows = sz(info, 6);
   const bool acc = num(info, 5) != 0;
   if (int bad = badId(ids, M, rows)) return Napi::Number::New(info.Env(), bad);
-  for (int i = 0; i < M; i++) {
-    const float* src = table + (long)ids[i] * N;
-    float* dst = out + (long)i * N;
-    if (acc) for (int j = 0; j < N; j++) dst[j] += src[j];
-    else std::memcpy(dst, src, (size_t)N * 4);
-  }
+  RowJob job{c->isa, acc ? GATHER_ACC : GATHER, {out, const_cast<float*>(table)}, ids, nullptr, M, N, 0, 1};
+  runRows(c, job, (long)M * N / 8);
   return Napi::Number::New(info.Env(), 0);
 }
 
@@ -303,11 +318,8 @@ Napi::Value ScatterRows(const Napi::CallbackInfo& info) {
   const int32_t* ids = I(c, info, 2);
   const int M = sz(info, 3), N = sz(info, 4), rows = sz(info, 5);
   if (int bad = badId(ids, M, rows)) return Napi::Number::New(info.Env(), bad);
-  for (int i = 0; i < M; i++) {
-    float* dst = dtable + (long)ids[i] * N;
-    const float* src = d + (long)i * N;
-    for (int j = 0; j < N; j++) dst[j] += src[j];
-  }
+  RowJob job{c->isa, SCATTER, {dtable, const_cast<float*>(d)}, ids, nullptr, N, N, M, COL_UNIT};
+  runRows(c, job, (long)M * N / 8);
   return Napi::Number::New(info.Env(), 0);
 }
 

@@ -99,7 +99,7 @@ describe.skipIf(NATIVE_MISSING !== null)(`native kernels${NATIVE_SKIP_NOTE}`, ()
       });
     });
 
-    it('recurrent cells, softmax, tanh, mul and sumRows split by rows: bit-identical', () => {
+    it('recurrent cells, softmax, tanh, mul, sumRows and the row kernels split: bit-identical', () => {
       for (const [B, H] of [[2, 3], [5, 8], [50, 128], [7, 33], [64, 512]]) {
         const results = onEach(B * 100 + H, (be, fill, ints) => {
           const k = be.kernels;
@@ -124,7 +124,18 @@ describe.skipIf(NATIVE_MISSING !== null)(`native kernels${NATIVE_SKIP_NOTE}`, ()
           const targets = ints(B);
           for (let i = 0; i < B; i++) targets[i] = (i * 7) % H;
           const loss = k.softmaxXent(probs, targets, B, H);
-          return { arrays: [h, c, gates, dg, dc, gh, xg, dxg, dhg, dhPrev, t, da, m, db, probs], loss };
+          // rows of a table: fill, gather (both ways), scatter with repeated ids (split by columns)
+          const filled = fill(n);
+          k.fillRows(filled, db, B, H);
+          const table = fill(5 * H);
+          const ids = ints(B);
+          for (let i = 0; i < B; i++) ids[i] = (i * 3) % 5;
+          const gathered = fill(n);
+          k.gatherRows(gathered, ids, table, B, H, false);
+          const added = fill(n);
+          k.gatherRows(added, ids, table, B, H, true);
+          k.scatterRows(table, added, ids, B, H);
+          return { arrays: [h, c, gates, dg, dc, gh, xg, dxg, dhg, dhPrev, t, da, m, db, probs, filled, gathered, added, table], loss };
         });
         for (const r of results.slice(1)) {
           r.arrays.forEach((x, i) => expect(bitsEqual(x, results[0].arrays[i]), `B=${B} H=${H} output ${i}`).toBe(true));
