@@ -100,12 +100,10 @@ for (const c of CONFIGS.filter((c) => configNames.includes(c.name))) {
 
       // sampling at batch 1 (C2 and C3)
       if (c.name === 'C1') continue;
-      const sm = new Model(c.model, { config: c.model, vocabSize: V, shapes: [{ B: 1, T: 1 }], kernels, threads: 1 });
+      // batch-1 sampling runs on one thread, but for the native kernels (as `charrnn sample`)
+      if (threads !== 1 && kernels !== 'native') continue;
+      const sm = new Model(c.model, { config: c.model, vocabSize: V, shapes: [{ B: 1, T: 1 }], kernels, threads });
       sm.init(new Rng(2));
-      if (threads !== 1) {
-        sm.close();
-        continue; // batch-1 sampling always runs on one thread
-      }
       const sampler = new Sampler(sm, corpus.vocab, new Rng(3));
       sampler.reset();
       let id = 0;
@@ -120,13 +118,13 @@ for (const c of CONFIGS.filter((c) => configNames.includes(c.name))) {
         config: c.name,
         task: 'sample',
         kernels,
-        threads: 1,
+        threads,
         charsPerSec: s.perSecond,
         gflops: (s.perSecond * flopsPerChar) / 1e9,
         arenaMB: sm.bytes / 2 ** 20,
         windows: s.windows,
       });
-      log(`${c.name} sample ${kernels} x1: ${Math.round(s.perSecond).toLocaleString('en-US')} chars/s`);
+      log(`${c.name} sample ${kernels} x${threads}: ${Math.round(s.perSecond).toLocaleString('en-US')} chars/s`);
       sm.close();
     }
   }
