@@ -36,6 +36,9 @@ namespace {
  */
 std::atomic<double> splitMinMacs{1 << 18};
 std::atomic<long> splitMinElems{4096};
+/** Products of at least this many multiply-adds are cut into GRAIN parts per thread (balance). */
+constexpr double GRAIN_MIN_MACS = 1 << 23;
+constexpr int GRAIN = 4;
 /** Column splits fall on multiples of this (a multiple of every table's NR and 4 vectors). */
 constexpr int COL_UNIT = 64;
 
@@ -157,13 +160,15 @@ void runProduct(Ctx* c, Product p) {
   const bool splitRows = p.M >= p.N && p.M >= c->isa->smallM && !p.packedB;
   const int unit = splitRows ? c->isa->MR : COL_UNIT;
   const int size = splitRows ? p.M : p.N;
-  int parts = splitParts(c->threads, macs >= splitMinMacs.load(std::memory_order_relaxed) ? 1 : 0, 1, size, unit);
+  const int grain = macs >= GRAIN_MIN_MACS ? GRAIN : 1;
+  int parts = splitParts(c->threads * grain, macs >= splitMinMacs.load(std::memory_order_relaxed) ? 1 : 0, 1, size, unit);
+  if (c->threads <= 1) parts = 1;
   if (parts <= 1) {
     c->isa->product(p, 0, p.M, 0, p.N, pool().callerScratch());
     return;
   }
   const ProductJob job{c->isa, p, splitRows, unit};
-  pool().run(productPart, &job, parts);
+  pool().run(productPart, &job, parts, c->threads);
 }
 
 enum CellKind { LSTM_F, LSTM_B, GRU_F, GRU_B, SOFTMAX, TANH, TANH_B, MUL, SUM_ROWS, FILL_ROWS, GATHER, GATHER_ACC, SCATTER };
@@ -221,7 +226,7 @@ void rowPart(const void* c, int part, int parts, float* scratch) {
 void runRows(Ctx* c, RowJob& job, long work) {
   const int parts = splitParts(c->threads, work, splitMinElems.load(std::memory_order_relaxed), (int)job.n, job.unit);
   if (parts <= 1) rowPart(&job, 0, 1, nullptr);
-  else pool().run(rowPart, &job, parts);
+  else pool().run(rowPart, &job, parts, c->threads);
 }
 
 // ---- argument access ----

@@ -19,7 +19,7 @@ static inline void cpuRelax() {}
 namespace charrnn {
 
 /** How long a worker spins for the next job before it sleeps. */
-constexpr auto SPIN_WORKER = std::chrono::microseconds(300);
+constexpr auto SPIN_WORKER = std::chrono::microseconds(50);
 
 float* newScratch() {
   void* p = std::aligned_alloc(64, SCRATCH_FLOATS * sizeof(float));
@@ -49,24 +49,29 @@ void Pool::grow(int threads) {
   }
 }
 
-/** Claims and runs parts of job `job`: part `slot` first if there is one, then any other. */
-void Pool::claim(int slot, uint32_t job, float* scratch) {
-  int p = slot;
-  int scan = 0;
+/** Claims part p of job `job` and runs it; false when it was taken or the job is over. */
+bool Pool::tryClaim(int p, uint32_t job, float* scratch) {
+  uint64_t v = claimed_.load(std::memory_order_acquire);
   for (;;) {
-    uint64_t v = claimed_.load(std::memory_order_acquire);
-    if ((uint32_t)(v >> 32) != job) return;  // that job is over, another may have begun
-    const int parts = parts_;
-    if (p >= parts || (v >> p & 1)) {
-      // not ours to take: the next part not yet claimed, if any
-      while (scan < parts && (v >> scan & 1)) scan++;
-      if (scan >= parts) return;
-      p = scan;
-    }
-    if (!claimed_.compare_exchange_weak(v, v | (1ull << p), std::memory_order_acq_rel)) continue;
-    fn_(ctx_, p, parts, scratch);
-    done_.fetch_add(1, std::memory_order_acq_rel);
-    p = parts;  // from now on, any part
+    if ((uint32_t)(v >> 32) != job || (v >> p & 1)) return false;
+    if (claimed_.compare_exchange_weak(v, v | (1ull << p), std::memory_order_acq_rel)) break;
+  }
+  fn_(ctx_, p, parts_, scratch);
+  done_.fetch_add(1, std::memory_order_acq_rel);
+  return true;
+}
+
+/** Runs parts of job `job`: this slot's own parts first, then any part left. */
+void Pool::claim(int slot, uint32_t job, float* scratch) {
+  uint64_t v = claimed_.load(std::memory_order_acquire);
+  if ((uint32_t)(v >> 32) != job) return;  // that job is over, another may have begun
+  const int parts = parts_, owners = owners_;
+  if (slot < owners)
+    for (int p = slot; p < parts; p += owners) tryClaim(p, job, scratch);
+  for (int p = 0; p < parts; p++) {
+    v = claimed_.load(std::memory_order_acquire);
+    if ((uint32_t)(v >> 32) != job) return;
+    if (!(v >> p & 1)) tryClaim(p, job, scratch);
   }
 }
 
@@ -92,7 +97,7 @@ void Pool::workerLoop(int slot) {
   }
 }
 
-void Pool::run(PartFn fn, const void* ctx, int parts) {
+void Pool::run(PartFn fn, const void* ctx, int parts, int owners) {
   std::unique_lock<std::mutex> lk(busy_, std::try_to_lock);
   if (!lk.owns_lock() || threads_.empty() || parts <= 1) {
     // another thread of the process is using the pool, or nothing to share: all parts here
@@ -101,10 +106,11 @@ void Pool::run(PartFn fn, const void* ctx, int parts) {
     for (int p = 0; p < parts; p++) fn(ctx, p, parts, scratch);
     return;
   }
-  if (parts > MAX_PARTS) parts = MAX_PARTS;  // callers never ask for more than threads (<= 64): cap
+  if (parts > MAX_PARTS) parts = MAX_PARTS;  // (the split is part of the job: any count gives the same bits)
   fn_ = fn;
   ctx_ = ctx;
   parts_ = parts;
+  owners_ = owners < 1 ? 1 : owners;
   done_.store(0, std::memory_order_relaxed);
   const uint32_t job = seq_.load() + 1;
   claimed_.store((uint64_t)job << 32, std::memory_order_release);
@@ -117,7 +123,7 @@ void Pool::run(PartFn fn, const void* ctx, int parts) {
   int spins = 0;
   while (done_.load(std::memory_order_acquire) < parts) {
     cpuRelax();
-    if (++spins > 4096) std::this_thread::yield();  // a worker was descheduled (busy machine)
+    if (++spins > 256) std::this_thread::yield();  // a worker was descheduled (busy machine)
   }
 }
 
