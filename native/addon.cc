@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -36,9 +38,14 @@ namespace {
  */
 std::atomic<double> splitMinMacs{1 << 18};
 std::atomic<long> splitMinElems{4096};
-/** Products of at least this many multiply-adds are cut into GRAIN parts per thread (balance). */
+/**
+ * Products of at least this many multiply-adds are cut into up to GRAIN parts per thread
+ * (balance on a busy machine), each of at least GRAIN_MIN_SIZE rows or columns: every part packs
+ * the whole of the operand it does not split, so smaller parts would pack it too many times.
+ */
 constexpr double GRAIN_MIN_MACS = 1 << 23;
 constexpr int GRAIN = 4;
+constexpr int GRAIN_MIN_SIZE = 256;
 /** Column splits fall on multiples of this (a multiple of every table's NR and 4 vectors). */
 constexpr int COL_UNIT = 64;
 
@@ -56,6 +63,8 @@ struct Packed {
 };
 
 struct Ctx {
+  /** Whether products are split between the threads (see productsScale). */
+  bool splitProducts = true;
   uint8_t* base = nullptr;
   size_t bytes = 0;
   const IsaTable* isa = nullptr;
@@ -160,7 +169,11 @@ void runProduct(Ctx* c, Product p) {
   const bool splitRows = p.M >= p.N && p.M >= c->isa->smallM && !p.packedB;
   const int unit = splitRows ? c->isa->MR : COL_UNIT;
   const int size = splitRows ? p.M : p.N;
-  const int grain = macs >= GRAIN_MIN_MACS ? GRAIN : 1;
+  if (!c->splitProducts && splitMinMacs.load(std::memory_order_relaxed) > 0) {
+    c->isa->product(p, 0, p.M, 0, p.N, pool().callerScratch());
+    return;
+  }
+  const int grain = macs >= GRAIN_MIN_MACS ? std::max(1, std::min(GRAIN, size / (GRAIN_MIN_SIZE * c->threads))) : 1;
   int parts = splitParts(c->threads * grain, macs >= splitMinMacs.load(std::memory_order_relaxed) ? 1 : 0, 1, size, unit);
   if (c->threads <= 1) parts = 1;
   if (parts <= 1) {
@@ -227,6 +240,46 @@ void runRows(Ctx* c, RowJob& job, long work) {
   const int parts = splitParts(c->threads, work, splitMinElems.load(std::memory_order_relaxed), (int)job.n, job.unit);
   if (parts <= 1) rowPart(&job, 0, 1, nullptr);
   else pool().run(rowPart, &job, parts, c->threads);
+}
+
+/**
+ * Whether a product split between two threads runs faster than on one: measured once per
+ * process and instruction set (a few milliseconds). Two "cores" of a virtual machine are often
+ * the two hyperthreads of one physical core, which share its multiply-add units: there a
+ * product that keeps them busy from one thread gains nothing from a second, and only pays for
+ * the synchronisation and the duplicated packing. CHARRNN_SPLIT_PRODUCTS=0 or 1 decides instead.
+ * The results are the same bits either way.
+ */
+bool productsScale(const IsaTable* isa) {
+  if (const char* env = std::getenv("CHARRNN_SPLIT_PRODUCTS")) return std::strcmp(env, "0") != 0;
+  static std::vector<std::pair<const IsaTable*, bool>> known;
+  for (const auto& k : known)
+    if (k.first == isa) return k.second;
+  const int M = 192, K = 256, N = 512;
+  float* mem = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * (M * K + K * N + M * N)));
+  if (!mem) return true;
+  for (long i = 0; i < (long)M * K + K * N; i++) mem[i] = (float)(i % 13) * 0.01f;
+  Product p{NN, mem + M * K + K * N, mem, mem + M * K, M, K, N, false};
+  const ProductJob job{isa, p, false, COL_UNIT};
+  auto best = [&](bool split) {
+    double t = 1e30;
+    for (int rep = 0; rep < 5; rep++) {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (split) pool().run(productPart, &job, 2, 2);
+      else isa->product(p, 0, M, 0, N, pool().callerScratch());
+      t = std::min(t, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return t;
+  };
+  best(false);  // warm-up: caches, the workers' start and wake-up
+  best(true);
+  best(true);
+  const double t2 = std::min(best(true), best(true)), t1 = std::min(best(false), best(false));
+  const bool scales = t2 < 0.75 * t1;
+  if (std::getenv("CHARRNN_DEBUG_SPLIT")) fprintf(stderr, "products: 1 thread %.1f us, 2 threads %.1f us\n", t1 * 1e6, t2 * 1e6);
+  std::free(mem);
+  known.emplace_back(isa, scales);
+  return scales;
 }
 
 // ---- argument access ----
@@ -410,6 +463,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   c->threads = std::max(1, std::min(64, (int)info[1].As<Napi::Number>().Int32Value()));
   c->buffer = Napi::Persistent(buf);
   pool().grow(c->threads);
+  c->splitProducts = c->threads > 1 && productsScale(isa);
 
   Napi::Object o = Napi::Object::New(env);
   struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
@@ -423,6 +477,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   for (const auto& e : entries) o.Set(e.name, Napi::Function::New(env, e.fn, e.name, c));
   o.Set("isa", Napi::String::New(env, isa->name));
   o.Set("threads", Napi::Number::New(env, c->threads));
+  o.Set("productThreads", Napi::Number::New(env, c->splitProducts ? c->threads : 1));
   o.AddFinalizer([](Napi::Env, Ctx* ctx) { delete ctx; }, c);
   return o;
 }

@@ -67,9 +67,13 @@ export function createBackend(opts: BackendOptions): Backend {
   return createWasmBackend(opts.bytes, opts.threads ?? 1);
 }
 
-/** "native avx512 x2 threads", "wasm x2 threads", "js": what a backend runs, for headers. */
+/**
+ * "native avx512 x2 threads", "wasm x2 threads", "js": what a backend runs, for headers; "(products
+ * x1)" when the native products stay on one thread (two threads measured no faster: a shared core).
+ */
 export function describeBackend(b: Backend): string {
-  const x = b as Partial<{ isa: string; threads: number }>;
+  const x = b as Partial<{ isa: string; threads: number; productThreads: number }>;
   const threads = x.threads !== undefined ? ` x${x.threads} thread${x.threads === 1 ? '' : 's'}` : '';
-  return `${b.kernels.name}${x.isa ? ' ' + x.isa : ''}${threads}`;
+  const products = x.productThreads !== undefined && x.threads !== undefined && x.productThreads < x.threads ? ` (products x${x.productThreads})` : '';
+  return `${b.kernels.name}${x.isa ? ' ' + x.isa : ''}${threads}${products}`;
 }

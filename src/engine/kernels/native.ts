@@ -21,6 +21,8 @@ export type NativeIsa = 'avx512' | 'avx2' | 'base';
 export interface NativeExports extends PointerKernels {
   readonly isa: NativeIsa;
   readonly threads: number;
+  /** Threads the products use: 1 where two threads measured no faster than one (shared core). */
+  readonly productThreads: number;
 }
 
 interface Addon {
@@ -53,6 +55,7 @@ export interface NativeBackend extends Backend {
   readonly buffer: ArrayBuffer;
   readonly isa: NativeIsa;
   readonly threads: number;
+  readonly productThreads: number;
   /** The raw functions (tests, benchmarks). */
   readonly exports: NativeExports;
 }
@@ -118,6 +121,7 @@ export function createNativeBackend(bytes: number, threads: number, opts: { isa?
     base: BASE,
     isa: ex.isa,
     threads: ex.threads,
+    productThreads: ex.productThreads,
     exports: ex,
     close() {}, // the pool's threads are shared by all backends and sleep when idle
   };
