@@ -7,6 +7,7 @@
       "target_name": "charrnn_native",
       "sources": [
         "native/addon.cc",
+        "native/dispatch.cc",
         "native/pool.cc",
         "native/isa_base.cc",
         "native/isa_avx2.cc",
