@@ -213,7 +213,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   c->threads = std::max(1, std::min(64, (int)info[1].As<Napi::Number>().Int32Value()));
   c->buffer = Napi::Persistent(buf);
   pool().grow(c->threads);
-  c->splitProducts = c->threads > 1 && productsScale(isa);
+  c->split = c->threads > 1 && productsScale(isa);
 
   Napi::Object o = Napi::Object::New(env);
   struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
@@ -227,7 +227,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   for (const auto& e : entries) o.Set(e.name, Napi::Function::New(env, e.fn, e.name, c));
   o.Set("isa", Napi::String::New(env, isa->name));
   o.Set("threads", Napi::Number::New(env, c->threads));
-  o.Set("productThreads", Napi::Number::New(env, c->splitProducts ? c->threads : 1));
+  o.Set("workThreads", Napi::Number::New(env, c->split ? c->threads : 1));
   o.AddFinalizer([](Napi::Env, Ctx* ctx) { delete ctx; }, c);
   return o;
 }

@@ -150,7 +150,7 @@ void runProduct(Ctx* c, Product p) {
   const bool splitRows = p.M >= p.N && p.M >= c->isa->smallM && !p.packedB;
   const int unit = splitRows ? c->isa->MR : COL_UNIT;
   const int size = splitRows ? p.M : p.N;
-  if (!c->splitProducts && splitMinMacs.load(std::memory_order_relaxed) > 0) {
+  if (!c->split && splitMinMacs.load(std::memory_order_relaxed) > 0) {
     c->isa->product(p, 0, p.M, 0, p.N, pool().callerScratch());
     return;
   }
@@ -167,21 +167,22 @@ void runProduct(Ctx* c, Product p) {
 
 /** Runs a row job split by rows (unit 1) or ranges (unit), when `work` is big enough. */
 void runRows(Ctx* c, RowJob& job, long work) {
-  const int parts = splitParts(c->threads, work, splitMinElems.load(std::memory_order_relaxed), (int)job.n, job.unit);
+  const long minWork = splitMinElems.load(std::memory_order_relaxed);
+  const int parts = !c->split && minWork > 0 ? 1 : splitParts(c->threads, work, minWork, (int)job.n, job.unit);
   if (parts <= 1) rowPart(&job, 0, 1, nullptr);
   else pool().run(rowPart, &job, parts, c->threads);
 }
 
 /**
  * Whether a product split between two threads runs faster than on one: measured once per
- * process and instruction set (a few milliseconds). Two "cores" of a virtual machine are often
- * the two hyperthreads of one physical core, which share its multiply-add units: there a
- * product that keeps them busy from one thread gains nothing from a second, and only pays for
- * the synchronisation and the duplicated packing. CHARRNN_SPLIT_PRODUCTS=0 or 1 decides instead.
+ * process and instruction set (a few milliseconds). When it does not (the other core is busy
+ * with other work, or the two "cores" of a virtual machine are hyperthreads of one physical
+ * core sharing its multiply-add units), the backend splits nothing: a second thread would only
+ * add synchronisation, duplicated packing and spinning. CHARRNN_SPLIT=0 or 1 decides instead.
  * The results are the same bits either way.
  */
 bool productsScale(const IsaTable* isa) {
-  if (const char* env = std::getenv("CHARRNN_SPLIT_PRODUCTS")) return std::strcmp(env, "0") != 0;
+  if (const char* env = std::getenv("CHARRNN_SPLIT")) return std::strcmp(env, "0") != 0;
   static std::vector<std::pair<const IsaTable*, bool>> known;
   for (const auto& k : known)
     if (k.first == isa) return k.second;

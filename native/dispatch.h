@@ -49,8 +49,8 @@ struct Packed {
 };
 
 struct Ctx {
-  /** Whether products are split between the threads (see productsScale). */
-  bool splitProducts = true;
+  /** Whether work is split between the threads at all (see productsScale). */
+  bool split = true;
   uint8_t* base = nullptr;
   size_t bytes = 0;
   const IsaTable* isa = nullptr;
@@ -83,7 +83,7 @@ bool cpuHas(const char* isa);
 const IsaTable* tableFor(const std::string& name);
 /** The best kernels this CPU runs. */
 const IsaTable* bestTable();
-/** Whether products split between two threads run faster than on one (measured once). */
+/** Whether a product split between two threads runs faster than on one (measured once): if not, nothing is split. */
 bool productsScale(const IsaTable* isa);
 /** A product on c's threads (packed weights from the cache while held). */
 void runProduct(Ctx* c, Product p);

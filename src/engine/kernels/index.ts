@@ -68,12 +68,12 @@ export function createBackend(opts: BackendOptions): Backend {
 }
 
 /**
- * "native avx512 x2 threads", "wasm x2 threads", "js": what a backend runs, for headers; "(products
- * x1)" when the native products stay on one thread (two threads measured no faster: a shared core).
+ * "native avx512 x2 threads", "wasm x2 threads", "js": what a backend runs, for headers; "(working
+ * on 1)" when the native kernels measured two threads no faster than one (a busy or shared core).
  */
 export function describeBackend(b: Backend): string {
-  const x = b as Partial<{ isa: string; threads: number; productThreads: number }>;
+  const x = b as Partial<{ isa: string; threads: number; workThreads: number }>;
   const threads = x.threads !== undefined ? ` x${x.threads} thread${x.threads === 1 ? '' : 's'}` : '';
-  const products = x.productThreads !== undefined && x.threads !== undefined && x.productThreads < x.threads ? ` (products x${x.productThreads})` : '';
-  return `${b.kernels.name}${x.isa ? ' ' + x.isa : ''}${threads}${products}`;
+  const working = x.workThreads !== undefined && x.threads !== undefined && x.workThreads < x.threads ? ` (working on ${x.workThreads})` : '';
+  return `${b.kernels.name}${x.isa ? ' ' + x.isa : ''}${threads}${working}`;
 }

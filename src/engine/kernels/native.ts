@@ -21,8 +21,8 @@ export type NativeIsa = 'avx512' | 'avx2' | 'base';
 export interface NativeExports extends PointerKernels {
   readonly isa: NativeIsa;
   readonly threads: number;
-  /** Threads the products use: 1 where two threads measured no faster than one (shared core). */
-  readonly productThreads: number;
+  /** Threads the work is split between: 1 where two measured no faster than one (a busy or shared core). */
+  readonly workThreads: number;
 }
 
 interface Addon {
@@ -55,7 +55,7 @@ export interface NativeBackend extends Backend {
   readonly buffer: ArrayBuffer;
   readonly isa: NativeIsa;
   readonly threads: number;
-  readonly productThreads: number;
+  readonly workThreads: number;
   /** The raw functions (tests, benchmarks). */
   readonly exports: NativeExports;
 }
@@ -121,7 +121,7 @@ export function createNativeBackend(bytes: number, threads: number, opts: { isa?
     base: BASE,
     isa: ex.isa,
     threads: ex.threads,
-    productThreads: ex.productThreads,
+    workThreads: ex.workThreads,
     exports: ex,
     close() {}, // the pool's threads are shared by all backends and sleep when idle
   };
