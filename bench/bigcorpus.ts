@@ -51,6 +51,7 @@ async function child(file: string, train: boolean): Promise<void> {
       engine: ENGINE_DEFAULTS,
       resume: null,
       initFrom: null,
+      force: false,
       explicit: new Set(),
       json: false,
     });

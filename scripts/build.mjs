@@ -33,12 +33,13 @@ if (existsSync(asEntry)) {
 
 // 2. The CLI, the worker and the benchmark, each one bundle (fast start: one file to load).
 const entries = [
-  ['src/cli.ts', 'dist/cli.js'],
+  ['src/cli/index.ts', 'dist/cli.js'],
   ['src/engine/kernels/worker.ts', 'dist/worker.js'],
   ['bench/bench.ts', 'dist/bench.js'],
   ['bench/sweep.ts', 'dist/bench-sweep.js'],
   ['bench/profile.ts', 'dist/bench-profile.js'],
   ['bench/bigcorpus.ts', 'dist/bench-bigcorpus.js'],
+  ['bench/recipe.ts', 'dist/recipe.js'],
 ];
 for (const [src, out] of entries) {
   if (!existsSync(join(root, src))) continue;

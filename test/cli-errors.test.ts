@@ -154,7 +154,7 @@ describe('checkpoint errors', () => {
     const ck = readJSON(join(dir, CK));
     ck.model.hidden = 0;
     writeJSON(join(dir, 'h0.json'), ck);
-    expectUserError(sample('h0.json'), /model\.hidden is 0/);
+    expectUserError(sample('h0.json'), /model\.hidden: expected an integer >= 1, got 0/);
   });
 
   it('an invalid vocabulary', () => {

@@ -1,5 +1,5 @@
 // Gradient check of the whole model (embedding or one-hot -> L cells -> linear -> softmax ->
-// summed cross-entropy) in float64: the backward pass against fourth-order central
+// summed cross-entropy) in float64: the backward pass against sixth-order central
 // differences of Workspace.forward, for EVERY parameter value and every value of the initial
 // state (h0, and c0 for LSTM, of every layer), with randomised weights, biases and state.
 // With dropout the masks are held fixed by re-seeding the generator before every forward.
@@ -13,7 +13,7 @@ import { CELLS, copyOf, makeModel, randomIds, randomizeParams, randomState, setB
 import { centralDiff2, centralDiff6, emptyReport, merge, record, type GradReport } from './helpers/gradcheck';
 
 const TOL = 1e-6;
-const summary: Record<string, { rel4: number; rel2: number; count: number }> = {};
+const summary: Record<string, { rel6: number; rel2: number; count: number }> = {};
 
 interface Case {
   kind: CellKind;
@@ -28,7 +28,7 @@ interface Case {
   steps?: number;
 }
 
-/** Runs the check; returns the report of the fourth-order check and the worst 2nd-order error. */
+/** Runs the check; returns the report of the sixth-order check and the worst 2nd-order error. */
 function gradcheck(c: Case): { r: GradReport; rel2: GradReport } {
   const s: SmallModel = { kind: c.kind, H: c.H, L: c.L, E: c.E, V: c.V, dropout: c.dropout };
   const { B, T } = c;
@@ -122,7 +122,7 @@ for (const kind of CELLS) cases.push({ kind, L: 2, E: 0, dropout: 0, B: 2, T: 6,
 describe('gradient check (float64, every parameter and initial state value)', () => {
   it.each(cases)('$kind L=$L E=$E dropout=$dropout (B=$B T=$T H=$H V=$V steps=$steps)', (c) => {
     const { r, rel2 } = gradcheck(c);
-    summary[`${c.kind} L=${c.L} E=${c.E} p=${c.dropout}${c.steps ? ` steps=${c.steps}/${c.T}` : ''}`] = { rel4: r.maxRel, rel2: rel2.maxRel, count: r.count };
+    summary[`${c.kind} L=${c.L} E=${c.E} p=${c.dropout}${c.steps ? ` steps=${c.steps}/${c.T}` : ''}`] = { rel6: r.maxRel, rel2: rel2.maxRel, count: r.count };
     // Most values have a non-zero gradient (one-hot rows / embedding rows of absent ids are 0).
     expect(r.nonZero).toBeGreaterThan(0.7 * r.count);
     expect(r.maxRel, `worst at ${r.where}: analytic ${r.analytic} numeric ${r.numeric}`).toBeLessThan(TOL);
@@ -157,10 +157,10 @@ describe('gradient check (float64, every parameter and initial state value)', ()
     const rows = Object.entries(summary);
     expect(rows.length).toBe(cases.length);
     let worst = 0;
-    for (const [, v] of rows) worst = Math.max(worst, v.rel4);
+    for (const [, v] of rows) worst = Math.max(worst, v.rel6);
     console.log(
       'gradcheck max relative errors (6th-order h=2^-7 | 2nd-order h=1e-5):\n' +
-        rows.map(([k, v]) => `  ${k.padEnd(30)} ${v.count} values  ${v.rel4.toExponential(2)} | ${v.rel2.toExponential(2)}`).join('\n') +
+        rows.map(([k, v]) => `  ${k.padEnd(30)} ${v.count} values  ${v.rel6.toExponential(2)} | ${v.rel2.toExponential(2)}`).join('\n') +
         `\n  worst: ${worst.toExponential(2)}`,
     );
     expect(worst).toBeLessThan(TOL);

@@ -10,20 +10,33 @@ import { Vocab } from '../src/data/corpus';
 import type { Model } from '../src/engine/model';
 import { Rng } from '../src/engine/rng';
 import { Sampler, selectNucleus, selectTop, type PickOptions } from '../src/sample/sampler';
-import { makeModel } from './helpers/engine';
+import { F32_KERNELS, makeModel, WASM_MISSING } from './helpers/engine';
+import type { KernelKind } from '../src/engine/kernels';
 
 const models: Model[] = [];
 afterAll(() => models.forEach((m) => m.close()));
 
-/** A Sampler over a model of vocabulary V whose next-character probabilities are `p`. */
-function samplerWith(p: number[], seed: number | string = 1): Sampler {
-  const V = p.length;
-  const model = makeModel({ kind: 'rnn', H: 2, L: 1, E: 0, V }, [{ B: 1, T: 1 }], { dtype: 'f32' });
+/**
+ * A Sampler over a float32 model of vocabulary V whose next-character distribution is
+ * softmax(`logits`): the output weights are zero and the output bias holds the logits, so one
+ * real forward (feed) leaves them, and their probabilities, where pick() reads them.
+ */
+function samplerWithLogits(logits: number[], seed: number | string = 1, kernels: KernelKind = 'js'): Sampler {
+  const V = logits.length;
+  const model = makeModel({ kind: 'rnn', H: 2, L: 1, E: 0, V }, [{ B: 1, T: 1 }], { dtype: 'f32', kernels });
   models.push(model);
+  model.params.t['out.W'].fill(0);
+  model.params.t['out.b'].set(logits);
   const vocab = new Vocab(Array.from({ length: V }, (_, i) => 0x4e00 + i));
   const s = new Sampler(model, vocab, new Rng(seed));
-  s.ws.probs.set(p);
+  s.reset();
+  s.feed(0);
   return s;
+}
+
+/** The same, with next-character probabilities `p` (log p as the logits; 0 is impossible). */
+function samplerWith(p: number[], seed: number | string = 1): Sampler {
+  return samplerWithLogits(p.map(Math.log), seed);
 }
 
 /** The distribution pick() should draw from, computed the slow and obvious way. */
@@ -116,6 +129,25 @@ describe('Sampler.pick draws from the right distribution (20,000 draws, chi-squa
     const r = chiSquare(counts, wrong, n);
     expect(r.impossible).toBeGreaterThan(0);
   });
+});
+
+describe('temperature divides the logits, not the float32 probabilities', () => {
+  // logits (0, -120): p = e^-120 = 8e-53 is 0 in float32 (the smallest is 1.4e-45), yet at
+  // T = 100 the character has softmax(0, -1.2) = 23%.
+  const q = 1 / (1 + Math.exp(1.2));
+  for (const kernels of F32_KERNELS) {
+    it.skipIf(kernels === 'wasm' && WASM_MISSING)(`a probability that underflowed is ${(q * 100).toFixed(1)}% at T = 100 (${kernels})`, () => {
+      const s = samplerWithLogits([0, -120], 'underflow', kernels);
+      expect(s.probs()[1]).toBe(0); // the premise: underflowed at T = 1
+      const n = 4000;
+      let ones = 0;
+      for (let i = 0; i < n; i++) ones += s.pick({ temperature: 100, argmax: false });
+      const sd = Math.sqrt(n * q * (1 - q));
+      expect(Math.abs(ones - n * q), `${ones} of ${n} drew the underflowed character, expected ${(n * q).toFixed(0)}`).toBeLessThan(5 * sd);
+      // and at T = 1 it stays impossible
+      for (let i = 0; i < 1000; i++) expect(s.pick({ temperature: 1, argmax: false })).toBe(0);
+    });
+  }
 });
 
 describe('Sampler.pick: equivalences', () => {

@@ -95,8 +95,8 @@ describe('characters outside the vocabulary', () => {
 describe('prime errors', () => {
   const cases: [string, string[], RegExp][] = [
     ['--prime and --prime-file together', ['--prime', 'x', '--prime-file', 'prime.txt'], /--prime and --prime-file exclude each other/],
-    ['a missing prime file', ['--prime-file', 'nope.txt'], /--prime-file nope\.txt: file not found/],
-    ['a folder', ['--prime-file', 'folder'], /--prime-file folder is a directory/],
+    ['a missing prime file', ['--prime-file', 'nope.txt'], /prime file not found: nope\.txt/],
+    ['a folder', ['--prime-file', 'folder'], /prime file folder is a directory/],
     ['invalid UTF-8, with the byte offset', ['--prime-file', 'latin1.txt'], /--prime-file latin1\.txt is not valid UTF-8 \(at byte 3\)/],
   ];
   for (const [name, args, pattern] of cases) {

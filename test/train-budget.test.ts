@@ -71,7 +71,8 @@ describe('--keep', () => {
     writeFileSync(join(dir, d, 'iter-000001-val-9.9999.json'), '{}'); // an older numbered file: pruned
     writeFileSync(join(dir, d, 'iter-notes.json'), '{}'); // not a numbered checkpoint: kept
     writeFileSync(join(dir, d, 'mine.json'), '{}');
-    ok(['train', 'corpus.txt', ...TINY, '--iters', '50', '--eval-every', '10', '--keep', '2', '--checkpoint-dir', d, '--quiet', '--kernels', 'js'], dir);
+    // a new run over it (--force): its numbered files count like any others
+    ok(['train', 'corpus.txt', ...TINY, '--iters', '50', '--eval-every', '10', '--keep', '2', '--checkpoint-dir', d, '--force', '--quiet', '--kernels', 'js'], dir);
     const latest = readJSON(join(dir, d, 'latest.json'));
     expect(latest.history.val.map((p: number[]) => p[0])).toEqual([10, 20, 30, 40, 50]);
     const [v40, v50] = [latest.history.val[3][2], latest.history.val[4][2]];

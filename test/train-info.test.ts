@@ -1,6 +1,6 @@
 // `charrnn info CHECKPOINT`: what a checkpoint holds, as text and as one JSON object.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { charrnn, codePoints, expectUserError, makeTmp, ok, paramCount, readJSON, removeTmp, shakespeare, tensor, TINY, writeJSON, type Checkpoint } from './cli-helpers';
@@ -111,5 +111,38 @@ describe('charrnn info', () => {
     expectUserError(charrnn(['info', 'other.json'], dir), /other\.json is not a charrnn checkpoint/);
     writeJSON(join(dir, 'v2.json'), { ...ck, version: 2 });
     expectUserError(charrnn(['info', 'v2.json', '--json'], dir), /format version 2; this charrnn reads version 1/);
+  });
+});
+
+describe('--checkpoint everywhere a checkpoint is read', () => {
+  it('info and plot take --checkpoint as well as the positional path, with the same output', () => {
+    expect(ok(['info', '--checkpoint', file, '--json'], dir).stdout).toBe(ok(['info', file, '--json'], dir).stdout);
+    expect(ok(['plot', '--checkpoint', file], dir).stdout).toBe(ok(['plot', file], dir).stdout);
+  });
+  it('two different checkpoints at once are one line naming both', () => {
+    expectUserError(charrnn(['info', file, '--checkpoint', 'other.json'], dir), /two checkpoints given: "ck\/latest\.json" and --checkpoint "other\.json"/);
+  });
+  it('the not-found hint names a flag that the command accepts', () => {
+    for (const cmd of ['info', 'plot', 'sample', 'eval']) {
+      const msg = expectUserError(charrnn([cmd, '--checkpoint', 'nope.json'], dir), /checkpoint not found: nope\.json/);
+      expect(msg).toMatch(/--checkpoint PATH/);
+    }
+    const resume = expectUserError(charrnn(['train', 'corpus.txt', '--resume', 'nope.json'], dir), /checkpoint not found: nope\.json/);
+    expect(resume).toMatch(/pass --resume PATH/);
+    const init = expectUserError(charrnn(['train', 'corpus.txt', '--init-from', 'nope.json'], dir), /checkpoint not found: nope\.json/);
+    expect(init).toMatch(/pass --init-from PATH/);
+  });
+  it('hints name the command as the user typed it: npx charrnn under npx, else charrnn', () => {
+    const viaNpx = expectUserError(charrnn(['info', 'nope.json'], dir, { env: { npm_command: 'exec' } }), /not found/);
+    expect(viaNpx).toMatch(/train one with: npx charrnn train/);
+    const plain = expectUserError(charrnn(['info', 'nope.json'], dir, { env: { npm_command: '' } }), /not found/);
+    expect(plain).toMatch(/train one with: charrnn train/);
+  });
+});
+
+describe('charrnn --version', () => {
+  it("prints package.json's version", () => {
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect(ok(['--version'], dir).stdout.trim()).toBe(pkg.version);
   });
 });

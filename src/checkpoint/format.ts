@@ -1,12 +1,13 @@
 // The checkpoint: one JSON file (docs/checkpoint-format.md specifies it completely).
 // Tensors are little-endian float32 in base64: exact (bit for bit) and 4/3 of the raw size.
-// Files are written atomically: a temporary file in the same folder, flushed, then renamed,
-// so a kill at any moment leaves the previous checkpoint intact.
+// Files are written atomically (src/io/atomic.ts).
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Vec } from '../engine/arena';
-import { CELL_KINDS, OPTIMIZER_KINDS, type ModelConfig, type OptimizerKind } from '../config';
+import type { EngineConfig, ModelConfig, OptimConfig, OptimizerKind, TrainConfig } from '../config';
+import { validateDocument, validateModelSection } from './schema';
+import { cliName } from '../io/invocation';
 import { UserError } from '../io/errors';
 import { Model, paramSpecs, type ModelOptions } from '../engine/model';
 import type { RngState } from '../engine/rng';
@@ -64,11 +65,11 @@ export interface DataJSON {
 export interface CheckpointJSON {
   format: typeof FORMAT;
   version: number;
-  /** ISO date of writing. */
-  created: string;
+  /** ISO date of writing (null when a checkpoint written elsewhere has none). */
+  created: string | null;
   model: ModelConfig;
   /** The full resolved training configuration (train flags), for the record and for resuming. */
-  config: Record<string, unknown>;
+  config: { train?: Partial<TrainConfig>; optim?: Partial<OptimConfig>; engine?: Partial<EngineConfig> };
   /** Code points in id order. */
   vocab: number[];
   tensors: Record<string, TensorJSON>;
@@ -138,84 +139,69 @@ export function loadTensors(
 }
 
 /** Read and validate a checkpoint file (structure and configuration; tensors on load). */
-export function readCheckpoint(file: string): CheckpointJSON {
+/** `flag` is how the command that reads it takes another path, for the not-found hint. */
+export function readCheckpoint(file: string, flag = '--checkpoint PATH'): CheckpointJSON {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`checkpoint not found: ${file} (train one with: charrnn train, or pass --checkpoint PATH)`);
+    if (code === 'ENOENT') throw new UserError(`checkpoint not found: ${file} (train one with: ${cliName()} train, or pass ${flag})`);
     if (code === 'EISDIR') throw new UserError(`checkpoint ${file} is a directory; pass the .json file, e.g. ${join(file, 'latest.json')}`);
     throw new UserError(`cannot read checkpoint ${file}: ${(e as Error).message}`);
   }
-  let ck: CheckpointJSON;
+  let doc: unknown;
   try {
-    ck = JSON.parse(text);
+    doc = JSON.parse(text);
   } catch {
     throw new UserError(`checkpoint ${file} is not valid JSON (truncated or corrupted?); use another checkpoint, e.g. best.json`);
   }
-  if (!ck || typeof ck !== 'object' || ck.format !== FORMAT) {
-    throw new UserError(`${file} is not a charrnn checkpoint (format "${(ck as { format?: unknown })?.format}", expected "${FORMAT}")`);
-  }
-  if (ck.version !== VERSION) {
-    throw new UserError(`checkpoint ${file} is format version ${ck.version}; this charrnn reads version ${VERSION}`);
-  }
-  validateModelConfig(ck.model, file);
-  if (!Array.isArray(ck.vocab) || ck.vocab.length < 1 || ck.vocab.some((c) => !Number.isInteger(c) || c < 0 || c > 0x10ffff)) {
-    throw new UserError(`checkpoint ${file}: vocab must be a non-empty list of code points`);
+  checkFormat(doc, file);
+  let ck;
+  try {
+    ck = validateDocument(doc);
+  } catch (e) {
+    throw new UserError(`checkpoint ${file}: ${(e as Error).message}`);
   }
   if (new Set(ck.vocab).size !== ck.vocab.length) throw new UserError(`checkpoint ${file}: vocab lists a code point twice`);
   // Only format, version, model, vocab and tensors are required: the run's record and training
   // state may be absent (a checkpoint written by another tool); consumers see null / empty.
-  if (!ck.config || typeof ck.config !== 'object') ck.config = {};
-  ck.optimizer ??= null;
-  ck.training ??= null;
-  ck.data ??= null;
-  if (!ck.history || !Array.isArray(ck.history.train) || !Array.isArray(ck.history.val)) ck.history = { train: [], val: [] };
-  return ck;
-}
-
-function validateModelConfig(m: ModelConfig, file: string): void {
-  const bad = (what: string) => {
-    throw new UserError(`checkpoint ${file}: model.${what}`);
+  return {
+    ...ck,
+    format: FORMAT,
+    created: ck.created ?? null,
+    config: ck.config ?? {},
+    optimizer: ck.optimizer ?? null,
+    training: ck.training ?? null,
+    data: ck.data ?? null,
+    history: (ck.history ?? { train: [], val: [] }) as HistoryJSON,
   };
-  if (!m || typeof m !== 'object') bad('is missing');
-  if (!CELL_KINDS.includes(m.model)) bad(`model is "${m.model}", expected one of ${CELL_KINDS.join(', ')}`);
-  if (!Number.isInteger(m.hidden) || m.hidden < 1) bad(`hidden is ${m.hidden}, expected an integer >= 1`);
-  if (!Number.isInteger(m.layers) || m.layers < 1) bad(`layers is ${m.layers}, expected an integer >= 1`);
-  if (!Number.isInteger(m.embed) || m.embed < 0) bad(`embed is ${m.embed}, expected an integer >= 0`);
-  if (typeof m.dropout !== 'number' || !(m.dropout >= 0 && m.dropout < 1)) bad(`dropout is ${m.dropout}, expected 0 <= p < 1`);
 }
 
-export function isOptimizerKind(s: unknown): s is OptimizerKind {
-  return OPTIMIZER_KINDS.includes(s as OptimizerKind);
+/** Whether the document is a charrnn checkpoint at all, and of the version this code reads. */
+function checkFormat(doc: unknown, file: string): void {
+  const notOurs = (why: string) => new UserError(`${file} is not a charrnn checkpoint (${why}, expected "format": "${FORMAT}")`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw notOurs(`a JSON ${doc === null ? 'null' : Array.isArray(doc) ? 'array' : typeof doc}, not an object`);
+  const format = (doc as { format?: unknown }).format;
+  if (format === undefined) throw notOurs('it has no "format" key');
+  if (format !== FORMAT) throw notOurs(`"format" is ${JSON.stringify(format)}`);
+  const version = (doc as { version?: unknown }).version;
+  if (version !== VERSION) throw new UserError(`checkpoint ${file} is format version ${JSON.stringify(version)}; this charrnn reads version ${VERSION}`);
 }
 
-/**
- * Write `json` to `file` atomically: temporary file in the same folder, fsync, rename.
- * Throws a UserError naming the file when the disk is full or the folder not writable; `what`
- * and `hint` word it for other files (loss.svg, `charrnn plot --out`).
- */
-export function writeFileAtomic(file: string, json: string, what = 'checkpoint', hint = 'free space or choose another --checkpoint-dir'): void {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  let fd: number | null = null;
+/** The best validation point of a history: the lowest loss, the first iteration that reached it. */
+export function bestOf(h: HistoryJSON): { loss: number; iter: number } | null {
+  let best: { loss: number; iter: number } | null = null;
+  for (const [iter, , loss] of h.val) if (Number.isFinite(loss) && (best === null || loss < best.loss)) best = { loss, iter };
+  return best;
+}
+
+/** Check a model configuration from outside a checkpoint; `what` names where it came from. */
+export function validateModelConfig(m: unknown, what: string): ModelConfig {
   try {
-    fd = openSync(tmp, 'w');
-    writeSync(fd, json);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, file);
+    return validateModelSection(m);
   } catch (e) {
-    if (fd !== null) closeSync(fd);
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing to clean up
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' ? 'the disk is full' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message;
-    throw new UserError(`cannot write ${what} ${file}: ${why}; ${hint}`);
+    throw new UserError(`${what}: ${(e as Error).message}`);
   }
 }
 

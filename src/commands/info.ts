@@ -2,9 +2,11 @@
 // parameter count, vocabulary, how far it was trained and how well, the configuration, the
 // format version. Text for people on stdout (it is the product), or one JSON object with --json.
 
-import { readCheckpoint, type CheckpointJSON } from '../checkpoint/format';
+import { cliName } from '../io/invocation';
+import { bestOf, readCheckpoint, type CheckpointJSON } from '../checkpoint/format';
 import { kebab, type ModelConfig } from '../config';
-import { bestOf } from '../train/housekeeping';
+import { batchesPerEpoch } from '../data/batcher';
+import { validationChars } from '../data/corpus';
 import { paramSpecs } from '../engine/model';
 import { nativeIsas, nativeUnavailable } from '../engine/kernels/native';
 import { exitQuietlyOnClosedStdout } from '../io/output';
@@ -28,17 +30,13 @@ export function describeModel(m: ModelConfig): string {
   return `${m.model}, ${m.layers} x ${m.hidden}, ${m.embed > 0 ? 'embedding ' + m.embed : 'one-hot input'}, dropout ${m.dropout}`;
 }
 
-/**
- * Batches per epoch of a run, from the recorded corpus size and configuration: the rule of
- * splitCorpus (data/corpus.ts) and Batcher (batcher.ts), which need the text itself.
- */
-function batchesPerEpoch(ck: CheckpointJSON): number | null {
-  const train = (ck.config as { train?: { batchSize?: number; seqLength?: number; valFrac?: number } }).train;
+/** Batches per epoch of a run, from the recorded corpus size and configuration (the text itself is not needed). */
+function recordedBatchesPerEpoch(ck: CheckpointJSON): number | null {
+  const train = ck.config.train;
   const chars = ck.data?.chars;
   const valFrac = ck.data?.valFrac ?? train?.valFrac;
   if (!train?.batchSize || !train.seqLength || chars === undefined || valFrac === undefined) return null;
-  const trainChars = chars - Math.floor(chars * valFrac);
-  const bpe = Math.floor(Math.floor((trainChars - 1) / train.batchSize) / train.seqLength);
+  const bpe = batchesPerEpoch(chars - validationChars(chars, valFrac), train.batchSize, train.seqLength);
   return bpe >= 1 ? bpe : null;
 }
 
@@ -51,7 +49,7 @@ export function kernelsHere(): { auto: 'native' | 'wasm'; isa: string | null; re
 export function checkpointInfo(ck: CheckpointJSON, file: string) {
   const V = ck.vocab.length;
   const st = ck.training;
-  const bpe = batchesPerEpoch(ck);
+  const bpe = recordedBatchesPerEpoch(ck);
   const best = bestOf(ck.history);
   const lastTrain = ck.history.train[ck.history.train.length - 1];
   const lastVal = ck.history.val[ck.history.val.length - 1];
@@ -141,7 +139,7 @@ export function formatInfo(i: CheckpointInfo): string {
     losses.push(`best validation ${loss(h.bestValLoss)} at iteration ${num(h.bestValIter!)}${since}`);
   }
   rows.push(['loss', losses.length ? losses.join('; ') : 'no history']);
-  rows.push(['history', `${num(h.trainPoints)} training and ${num(h.valPoints)} validation points (charrnn plot draws them)`]);
+  rows.push(['history', `${num(h.trainPoints)} training and ${num(h.valPoints)} validation points (${cliName()} plot draws them)`]);
   if (i.data) {
     rows.push(['data', `${i.data.sources.join(' ')}: ${num(i.data.chars)} characters, the last ${+(i.data.valFrac * 100).toFixed(4)}% for validation`]);
   }
@@ -149,7 +147,7 @@ export function formatInfo(i: CheckpointInfo): string {
   rows.push(['format', `${i.format} version ${i.version}${i.created ? `, written ${i.created}` : ''}`]);
   const k = i.kernels;
   rows.push(['kernels', k.auto === 'native' ? `native ${k.isa} on this machine (--kernels auto)` : `wasm on this machine (--kernels auto): ${k.reason}`]);
-  const w = Math.max(...rows.map((r) => r[0].length)) + 2;
+  const w = rows.reduce((m, r) => Math.max(m, r[0].length), 0) + 2;
   const out = [`${i.file}`, ...rows.map(([k, v]) => '  ' + k.padEnd(w) + v)];
   const cfg = i.config as Record<string, unknown>;
   const groups = Object.entries(cfg).filter(([, v]) => v && typeof v === 'object') as [string, Record<string, unknown>][];

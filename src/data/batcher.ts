@@ -23,7 +23,7 @@ export class Batcher {
     readonly T: number,
   ) {
     this.streamLen = Math.floor((data.length - 1) / B);
-    this.batchesPerEpoch = Math.floor(this.streamLen / T);
+    this.batchesPerEpoch = batchesPerEpoch(data.length, B, T);
     if (this.batchesPerEpoch < 1) {
       throw new UserError(
         `the training text (${data.length} characters) is shorter than one batch of ` +
@@ -52,6 +52,11 @@ export class Batcher {
   get epochFloat(): number {
     return this.epoch + this.pos / this.batchesPerEpoch;
   }
+}
+
+/** Full batches of B x T an epoch of `chars` training characters (the Batcher's rule, for a checkpoint's record too). */
+export function batchesPerEpoch(chars: number, B: number, T: number): number {
+  return Math.floor(Math.floor((chars - 1) / B) / T);
 }
 
 /** inputs[t*B+b] = data[b*streamLen + start + t], targets the character after it, t < steps. */

@@ -4,8 +4,11 @@
 // held as one string, so corpora larger than V8's maximum string length train fine.
 
 import { isAscii } from 'node:buffer';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { UserError } from '../io/errors';
+import { inputError, openInput, type InputNames } from '../io/files';
+import { readChunks } from '../io/stdin';
+import { firstInvalidUtf8, incompleteTailStart, invalidUtf8 } from './utf8';
 
 /** Token ids: the narrowest array that holds V distinct values. */
 export type Ids = Uint8Array | Uint16Array | Uint32Array;
@@ -19,6 +22,25 @@ export function describeChar(cp: number): string {
   const u = 'U+' + cp.toString(16).toUpperCase().padStart(4, '0');
   const shown = cp < 0x20 || (cp >= 0x7f && cp < 0xa0) ? JSON.stringify(String.fromCodePoint(cp)).slice(1, -1) : String.fromCodePoint(cp);
   return `'${shown}' (${u})`;
+}
+
+/** How many characters describeUnknown names before "and N more". */
+const UNKNOWN_SHOWN = 8;
+
+/**
+ * The characters of `unknown` (code point -> occurrences) for a message, in its order, each
+ * with its count when it occurs more than once: `'€' (U+20AC) x3, '🙂' (U+1F642), and 2 more`.
+ */
+export function describeUnknown(unknown: ReadonlyMap<number, number>): string {
+  const shown = [...unknown].slice(0, UNKNOWN_SHOWN).map(([cp, n]) => describeChar(cp) + (n > 1 ? ` x${n}` : ''));
+  return shown.join(', ') + (unknown.size > UNKNOWN_SHOWN ? `, and ${unknown.size - UNKNOWN_SHOWN} more` : '');
+}
+
+/** Total occurrences in an unknown-character map. */
+export function countUnknown(unknown: ReadonlyMap<number, number>): number {
+  let n = 0;
+  for (const c of unknown.values()) n += c;
+  return n;
 }
 
 export class Vocab {
@@ -76,67 +98,22 @@ export interface Corpus {
 
 const CHUNK = 1 << 24; // 16 MB of UTF-8 per read
 
-/** A source of UTF-8 bytes: a file path, or '-' for standard input. */
-function* chunksOf(path: string): Generator<Uint8Array> {
-  let fd: number;
-  if (path === '-') fd = 0;
-  else {
-    let st;
-    try {
-      st = statSync(path);
-    } catch {
-      throw new UserError(`corpus file not found: ${path} (pass an existing UTF-8 text file, or - for stdin)`);
-    }
-    if (st.isDirectory()) throw new UserError(`corpus ${path} is a directory; pass the text files in it, e.g. ${path}/*.txt`);
-    fd = openSync(path, 'r');
-  }
-  const buf = new Uint8Array(CHUNK);
+/** How errors name a corpus file; `charrnn eval` names its files differently. */
+export const CORPUS_FILE: InputNames = {
+  what: 'corpus file',
+  missingHint: 'pass an existing UTF-8 text file, or - for stdin',
+  directoryHint: (path) => `pass the text files in it, e.g. ${path}/*.txt`,
+};
+
+/** The bytes of a source, a file path or '-' for standard input, in chunks (views of one buffer). */
+function* chunksOf(path: string, names: InputNames): Generator<Uint8Array> {
+  const fd = path === '-' ? 0 : openInput(path, names);
   try {
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, buf, 0, CHUNK, null);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue; // non-blocking stdin: try again
-        if ((e as NodeJS.ErrnoException).code === 'EOF') break;
-        throw e;
-      }
-      if (n === 0) break;
-      yield buf.subarray(0, n);
-    }
+    yield* readChunks(fd, new Uint8Array(CHUNK));
+  } catch (e) {
+    throw e instanceof UserError ? e : inputError(e, path, names);
   } finally {
     if (fd !== 0) closeSync(fd);
-  }
-}
-
-/** Start of the character `b` ends inside of: its lead byte, before up to 3 continuation bytes. */
-function incompleteTailStart(b: Uint8Array): number {
-  let k = b.length - 1;
-  while (k > 0 && k > b.length - 4 && (b[k] & 0xc0) === 0x80) k--;
-  return Math.max(k, 0);
-}
-
-/** Byte offset of the first invalid UTF-8 sequence in `b` (only called once decoding failed). */
-export function firstInvalidUtf8(b: Uint8Array): number {
-  let lo = 0;
-  let hi = b.length;
-  // Binary search on the longest valid prefix (prefixes may end inside a sequence: use stream mode).
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, mid), { stream: true });
-      lo = mid;
-    } catch {
-      hi = mid - 1;
-    }
-  }
-  // The byte at lo cannot follow the prefix; when the prefix ends inside a character (a lead byte
-  // whose continuation never comes, e.g. Latin-1 'é' = E9 before a space), that character is the error.
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, lo));
-    return lo;
-  } catch {
-    return incompleteTailStart(b.subarray(0, lo));
   }
 }
 
@@ -145,18 +122,19 @@ export function firstInvalidUtf8(b: Uint8Array): number {
  * all-ASCII chunk the bytes themselves (the common case, no string is made). Pieces never split
  * a code point. Errors name the file and byte offset of invalid UTF-8 or of a NUL byte.
  */
-function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: string | Uint8Array) => void): number {
+function decodeSources(paths: string[], stdin: Uint8Array[] | null, names: InputNames, visit: (s: string | Uint8Array) => void): number {
   let bytes = 0;
   for (const path of paths) {
     const dec = new TextDecoder('utf-8', { fatal: true });
     let offset = 0;
     let last: Uint8Array | null = null; // the last chunk, to locate a character cut off at the end
     let pending = false; // the decoder may hold the start of a character from the last chunk
-    const source = path === '-' && stdin ? stdin : chunksOf(path);
+    const source = path === '-' && stdin ? stdin : chunksOf(path, names);
+    const where = path === '-' ? 'stdin' : path;
     for (const chunk of source) {
       const nul = chunk.indexOf(0);
       if (nul >= 0) {
-        throw new UserError(`${path === '-' ? 'stdin' : path} looks binary (a NUL byte at byte ${offset + nul}); charrnn trains on UTF-8 text`);
+        throw new UserError(`${where} looks binary (a NUL byte at byte ${offset + nul}); charrnn trains on UTF-8 text`);
       }
       // ASCII is UTF-8 as it is, unless the decoder still holds part of a character.
       if (!pending && isAscii(chunk)) {
@@ -170,9 +148,7 @@ function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: s
         s = dec.decode(chunk, { stream: true });
         pending = !isAscii(chunk);
       } catch {
-        throw new UserError(
-          `${path === '-' ? 'stdin' : path} is not valid UTF-8 (at byte ${offset + firstInvalidUtf8(chunk)}); convert it first, e.g. iconv -f latin1 -t utf-8`,
-        );
+        throw invalidUtf8(where, offset + firstInvalidUtf8(chunk));
       }
       visit(s);
       offset += chunk.length;
@@ -182,7 +158,7 @@ function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: s
       visit(dec.decode());
     } catch {
       const at = last ? offset - last.length + incompleteTailStart(last) : offset;
-      throw new UserError(`${path === '-' ? 'stdin' : path} is not valid UTF-8 (it ends inside a character that starts at byte ${at}); convert it first`);
+      throw invalidUtf8(where, at, true);
     }
     bytes += offset;
   }
@@ -192,23 +168,24 @@ function decodeSources(paths: string[], stdin: Uint8Array[] | null, visit: (s: s
 /**
  * Read one or more UTF-8 files ('-' = stdin), concatenated, into ids over a sorted vocabulary
  * (or over `vocab` when given: characters outside it are left out and counted in `unknown`).
+ * `names` words the errors about the files (default: "corpus file").
  */
-export function readCorpus(paths: string[], vocab?: Vocab): Corpus {
+export function readCorpus(paths: string[], vocab?: Vocab, names: InputNames = CORPUS_FILE): Corpus {
   // Standard input cannot be read twice: keep its bytes (files are read twice instead).
-  const stdin = paths.includes('-') ? [...chunksOf('-')].map((c) => c.slice()) : null;
+  const stdin = paths.includes('-') ? [...chunksOf('-', names)].map((c) => c.slice()) : null;
 
   // Pass 1: which code points occur, and how many characters there are.
   const seen = new Uint32Array(0x110000); // occurrences of each code point
   let n = 0;
-  const bytes = decodeSources(paths, stdin, (s) => {
+  const bytes = decodeSources(paths, stdin, names, (s) => {
     if (typeof s !== 'string') {
       for (let i = 0; i < s.length; i++) seen[s[i]]++;
       n += s.length;
       return;
     }
     for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      const c = s.codePointAt(i)!;
+      if (c > 0xffff) i++; // two UTF-16 units (decoded text has no lone surrogates)
       seen[c]++;
       n++;
     }
@@ -227,7 +204,7 @@ export function readCorpus(paths: string[], vocab?: Vocab): Corpus {
   const ids = idArray(vocab.size, n);
   let at = 0;
   const index = vocab.index;
-  decodeSources(paths, stdin, (s) => {
+  decodeSources(paths, stdin, names, (s) => {
     if (typeof s !== 'string') {
       for (let i = 0; i < s.length; i++) {
         const id = index[s[i]];
@@ -236,9 +213,9 @@ export function readCorpus(paths: string[], vocab?: Vocab): Corpus {
       return;
     }
     for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      if (c >= 0xd800 && c < 0xdc00) c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-      const id = vocab!.id(c);
+      const c = s.codePointAt(i)!;
+      if (c > 0xffff) i++;
+      const id = index[c];
       if (id >= 0) ids[at++] = id;
     }
   });
@@ -253,8 +230,13 @@ export function corpusFromText(text: string): Corpus {
 }
 
 /** The last valFrac of the text is validation, the rest training (views, no copies). */
+/** Characters of a text of `n` held out for validation: the last floor(n * valFrac). */
+export function validationChars(n: number, valFrac: number): number {
+  return Math.floor(n * valFrac);
+}
+
 export function splitCorpus(ids: Ids, valFrac: number): { train: Ids; val: Ids } {
-  const nVal = Math.floor(ids.length * valFrac);
+  const nVal = validationChars(ids.length, valFrac);
   const cut = ids.length - nVal;
   return { train: ids.subarray(0, cut), val: ids.subarray(cut) };
 }

@@ -73,8 +73,3 @@ export class Arena implements Allocator {
     return this.offset;
   }
 }
-
-/** A float view of the same dtype as `like`, of n zeros, outside any arena (tests, small scratch). */
-export function zerosLike(like: Vec, n: number): Vec {
-  return like instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
-}

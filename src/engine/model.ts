@@ -207,8 +207,10 @@ export class Workspace {
    * Forward `steps` (<= T) steps of inputs, carrying the state from the previous call.
    * With train, dropout masks are drawn from rng. Leaves probabilities in `probs` and
    * returns the summed cross-entropy (nats) against targets, or 0 when withTargets is false.
+   * With `logits` (M = steps x B rows of V), the logits are also copied there before the
+   * softmax (sampling tempers them: a probability that underflowed in float32 has lost them).
    */
-  forward(steps: number, opts: { train?: boolean; rng?: Rng; withTargets?: boolean } = {}): number {
+  forward(steps: number, opts: { train?: boolean; rng?: Rng; withTargets?: boolean; logits?: Float64Array } = {}): number {
     const { k } = this.model;
     k.weightsBegin?.(); // the weights stay as they are during the pass (kernels may keep them packed)
     try {
@@ -218,7 +220,7 @@ export class Workspace {
     }
   }
 
-  private forwardPass(steps: number, opts: { train?: boolean; rng?: Rng; withTargets?: boolean }): number {
+  private forwardPass(steps: number, opts: { train?: boolean; rng?: Rng; withTargets?: boolean; logits?: Float64Array }): number {
     const { model, B, inputs } = this;
     const { k, config, V } = model;
     const { hidden: H, embed: E } = config;
@@ -242,6 +244,7 @@ export class Workspace {
     const top = this.dropped ? this.drops[this.layers.length - 1] : this.layers[this.layers.length - 1].outputs(steps);
     k.fillRows(this.probs, model.params.t['out.b'], M, V);
     k.matmul(this.probs, top, model.params.t['out.W'], M, H, V, true);
+    if (opts.logits) for (let i = 0; i < M * V; i++) opts.logits[i] = this.probs[i];
     const loss = k.softmaxXent(this.probs, opts.withTargets === false ? null : this.targets, M, V);
     this.pending = steps;
     return loss;

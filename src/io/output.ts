@@ -17,6 +17,7 @@ export function exitQuietlyOnClosedStdout(): void {
 export class StreamWriter {
   private buf = '';
   private last = Date.now();
+  private tail = ''; // the last character written, '' before any
 
   constructor(
     private readonly maxChars = 256,
@@ -27,12 +28,21 @@ export class StreamWriter {
 
   /** Returns true when it flushed (a good moment to let the event loop run). */
   write(s: string): boolean {
+    if (s.length > 0) this.tail = s[s.length - 1];
     this.buf += s;
     if (this.buf.length >= this.maxChars || Date.now() - this.last >= this.maxMs) {
       this.flush();
       return true;
     }
     return false;
+  }
+
+  /**
+   * On a terminal, end the last line so the shell's prompt starts on its own line. Into a pipe
+   * or a file nothing is added: the output is exactly the product (e.g. --len characters).
+   */
+  finishLineOnTerminal(): void {
+    if (process.stdout.isTTY && this.tail !== '' && this.tail !== '\n') this.write('\n');
   }
 
   flush(): void {

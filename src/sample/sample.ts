@@ -17,7 +17,7 @@ import type { Workspace } from '../engine/model';
 import { UserError } from '../io/errors';
 import { warn } from '../io/log';
 import { StreamWriter, yieldToEvents } from '../io/output';
-import { encodePrime, readPrime, type UnknownPolicy } from './prime';
+import { encodePrime, readPrime, startId, type UnknownPolicy } from './prime';
 import { Rng } from '../engine/rng';
 import { Sampler, type PickOptions } from './sampler';
 import { StopMatcher, unescapeFlag } from './stops';
@@ -102,11 +102,20 @@ export async function runSample(o: SampleOptions): Promise<number> {
       const sampler = new Sampler(model, vocab, new Rng(o.seed));
       await runSampling(ctx, sampler);
     }
+    if (!o.json) out.finishLineOnTerminal();
     await out.end();
     return 0;
   } finally {
     model.close();
   }
+}
+
+/** The one-character context of an unprimed text, empty when the vocabulary offers no start. */
+function startContext(vocab: Vocab): Ids {
+  const id = startId(vocab);
+  const ids = idArray(vocab.size, id >= 0 ? 1 : 0);
+  if (id >= 0) ids[0] = id;
+  return ids;
 }
 
 interface Context {
@@ -129,14 +138,12 @@ async function runSampling(c: Context, sampler: Sampler): Promise<void> {
   const chars = vocab.codePoints.map((cp) => String.fromCodePoint(cp)); // no string made per character
   const ws = sampler.ws;
 
-  // The state after the prime is computed once and restored for every sample. Without a prime
-  // the text starts after a newline when the vocabulary has one (on a fresh line), else its
-  // first character is drawn uniformly, as char-rnn does.
+  // The state after the prime (or the start, prime.ts startId) is computed once and restored
+  // for every sample. Without either the first character is drawn uniformly.
   sampler.reset();
-  const nl = vocab.id(10);
-  const uniformFirst = primeIds.length === 0 && nl < 0;
-  if (primeIds.length > 0) for (let i = 0; i < primeIds.length; i++) sampler.feed(primeIds[i]);
-  else if (!uniformFirst) sampler.feed(nl);
+  const context = primeIds.length > 0 ? primeIds : startContext(vocab);
+  const uniformFirst = context.length === 0;
+  for (let i = 0; i < context.length; i++) sampler.feed(context[i]);
   const primedState = new Float64Array(ws.stateSize);
   const primedProbs = new Float64Array(ws.probs.length);
   if (num > 1) {
@@ -189,23 +196,19 @@ function runBeam(c: Context, ws: Workspace): void {
   const { o, vocab, primeIds, out } = c;
   const json = !!o.json;
   const separator = unescapeFlag(o.separator ?? SAMPLE_DEFAULTS.separator);
-  // The context of the search: the prime, else a newline; else a first character drawn
-  // uniformly from --seed, which then begins every result.
-  let context: Ids = primeIds;
-  let stopContext: Ids = primeIds; // what a stop string may begin in: the text, not the newline
+  // The context of the search: the prime, else the start (prime.ts startId); else a first
+  // character drawn uniformly from --seed, which then begins every result.
+  let context: Ids = primeIds.length > 0 ? primeIds : startContext(vocab);
+  let stopContext: Ids = primeIds; // what a stop string may begin in: the text, not the start
   let first = '';
   let len = o.len;
-  if (primeIds.length === 0) {
-    const nl = vocab.id(10);
+  if (context.length === 0) {
     context = idArray(vocab.size, 1);
-    if (nl >= 0) context[0] = nl;
-    else {
-      context[0] = Math.floor(new Rng(o.seed).uniform() * vocab.size);
-      stopContext = context;
-      if (len > 0) {
-        first = vocab.char(context[0]);
-        len--;
-      }
+    context[0] = Math.floor(new Rng(o.seed).uniform() * vocab.size);
+    stopContext = context;
+    if (len > 0) {
+      first = vocab.char(context[0]);
+      len--;
     }
   }
   const results: BeamResult[] = beamSearch(ws, context, { len, num: o.num ?? 1, lengthNorm: o.lengthNorm ?? 0, stops: c.stops, stopContext });

@@ -2,8 +2,10 @@
 // the state carried from step to step. Nothing is allocated per character: the tempered and
 // truncated distribution and the index array of top-k / top-p live in scratch arrays made once.
 //
-// The pipeline of pick(): probabilities -> temperature -> top-k -> top-p -> renormalise -> one
-// uniform draw, walking the CDF in vocabulary order. Truncation only zeroes entries, so
+// The pipeline of pick(): logits -> temperature -> top-k -> top-p -> renormalise -> one
+// uniform draw, walking the CDF in vocabulary order. Temperature divides the logits, kept
+// from each step's forward in float64: a character whose float32 probability underflowed to 0
+// is still possible at a high temperature. At T = 1 the model's probabilities are used as they are. Truncation only zeroes entries, so
 // --top-p 1 and --top-k V draw exactly what plain sampling draws with the same seed.
 //
 // Shape legend: V vocab, n candidates (characters with non-zero probability), k kept.
@@ -118,13 +120,13 @@ export function selectNucleus(idx: Int32Array, s: ArrayLike<number>, n: number, 
   return hi;
 }
 
-/** forward() options of every step, made once (not an object per character). */
-const INFERENCE = { withTargets: false } as const;
-
 export class Sampler {
   readonly ws: Workspace;
   private readonly scratch: Float64Array; // (V) tempered, then truncated, probabilities
   private readonly idx: Int32Array; // (V) candidate ids for top-k / top-p
+  private readonly logits: Float64Array; // (V) of the last step, before the softmax
+  /** forward() options of every step, made once (not an object per character). */
+  private readonly step: { withTargets: false; logits: Float64Array };
 
   constructor(
     readonly model: Model,
@@ -137,6 +139,8 @@ export class Sampler {
     if (this.ws.B !== 1 || this.ws.T !== 1) throw new Error('the sampler needs a workspace of B = T = 1');
     this.scratch = new Float64Array(model.V);
     this.idx = new Int32Array(model.V);
+    this.logits = new Float64Array(model.V);
+    this.step = { withTargets: false, logits: this.logits };
   }
 
   reset(): void {
@@ -146,7 +150,7 @@ export class Sampler {
   /** Advance the state by one character; the next character's probabilities are in probs(). */
   feed(id: number): void {
     this.ws.inputs[0] = id;
-    this.ws.forward(1, INFERENCE);
+    this.ws.forward(1, this.step);
   }
 
   /** Probabilities of the next character, (V). */
@@ -170,7 +174,7 @@ export class Sampler {
     if (!truncate && o.temperature === 1) return sampleIndex(p, 1, this.rng.uniform());
     const s = this.scratch;
     if (o.temperature === 1) s.set(p);
-    else temper(p, s, V, o.temperature);
+    else temper(s, this.logits, V, o.temperature);
     if (truncate) this.truncate(s, V, k, topP);
     return this.draw(s, V);
   }
@@ -199,10 +203,10 @@ export class Sampler {
   }
 }
 
-/** s = softmax(logits / T) = p^(1/T) / sum, unnormalised: from the probabilities, stabilised by the largest. */
-function temper(p: ArrayLike<number>, s: Float64Array, V: number, temperature: number): void {
+/** s = softmax(logits / T), unnormalised: exp((x - max) / T), in float64 (the largest is 1). */
+function temper(s: Float64Array, logits: Float64Array, V: number, temperature: number): void {
   const inv = 1 / temperature;
-  let max = 0;
-  for (let i = 0; i < V; i++) if (p[i] > max) max = p[i];
-  for (let i = 0; i < V; i++) s[i] = p[i] > 0 ? Math.exp(Math.log(p[i] / max) * inv) : 0;
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[i] > max) max = logits[i];
+  for (let i = 0; i < V; i++) s[i] = Math.exp((logits[i] - max) * inv);
 }

@@ -5,7 +5,7 @@
 //
 // Shape legend: S stop strings, M the longest stop string in characters.
 
-import { describeChar, type Vocab } from '../data/corpus';
+import { describeUnknown, type Vocab } from '../data/corpus';
 
 /** Backslash escapes of --separator and --stop: \n, \t, \r, \\ (a lone backslash stays). */
 export function unescapeFlag(s: string): string {
@@ -32,7 +32,7 @@ export class StopMatcher {
     for (const stop of stops) {
       const { ids, unknown } = vocab.encode(stop);
       if (unknown.size > 0 || ids.length === 0) {
-        unusable.push(`"${stop}" (${[...unknown.keys()].map(describeChar).join(', ')})`);
+        unusable.push(`"${stop}" (${describeUnknown(unknown)})`);
         continue;
       }
       this.seqs.push(Int32Array.from(ids).reverse());

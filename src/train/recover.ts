@@ -3,7 +3,7 @@
 
 import type { Vec } from '../engine/arena';
 import type { RngState } from '../engine/rng';
-import type { RunState } from '../checkpoint/runstate';
+import type { RunState } from '../checkpoint/run';
 import type { Trainer } from './step';
 
 /** --recover halves the learning rate at most this many times before giving up. */

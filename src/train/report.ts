@@ -2,7 +2,7 @@
 // not (logs, CI), nothing with --quiet; and with --json one JSON object a line on stdout.
 
 import cliProgress from 'cli-progress';
-import { color, info, isQuiet, setLogSink } from '../io/log';
+import { info, isQuiet, setLogSink } from '../io/log';
 import { exitQuietlyOnClosedStdout } from '../io/output';
 
 export interface Progress {
@@ -15,6 +15,8 @@ export interface Progress {
   loss: number;
   valLoss: number | null;
   lr: number;
+  /** The global gradient norm before clipping, when --clip-norm computes it. */
+  gradNorm?: number | null;
   charsPerSec: number;
   /** Seconds to the end of the run, if known. */
   eta: number | null;
@@ -121,16 +123,13 @@ export class Reporter {
           `${Math.round(p.charsPerSec)} char/s, ETA ${formatDuration(p.eta)}`,
       );
     }
-    this.emit({ type: 'train', iter: p.iter, epoch: p.epoch, loss: p.loss, lr: p.lr, charsPerSec: p.charsPerSec });
+    const norm = p.gradNorm != null ? { gradNorm: p.gradNorm } : {};
+    this.emit({ type: 'train', iter: p.iter, epoch: p.epoch, loss: p.loss, lr: p.lr, ...norm, charsPerSec: p.charsPerSec });
   }
 
   /** A line above the bar (or a plain line). */
   note(line: string): void {
     info(line);
-  }
-
-  highlight(line: string): void {
-    info(color.green(line));
   }
 
   stop(): void {

@@ -7,7 +7,7 @@
 //   cosine  nanoGPT: linear warmup over --warmup-iters, then a cosine from --lr down to --min-lr at
 //           --lr-decay-iters, and --min-lr after that
 
-import type { LrScheduleKind, TrainConfig } from '../config';
+import { impliedSchedule, type LrScheduleKind, type TrainConfig } from '../config';
 import { UserError } from '../io/errors';
 
 /** A schedule with every value resolved (no "default" left to look up). */
@@ -57,8 +57,7 @@ export function learningRate(iter: number, s: Schedule): number {
  * filled in (--min-lr from --lr, --lr-decay-iters from the run's bound in iterations).
  */
 export function resolveSchedule(cfg: TrainConfig, lr: number, batchesPerEpoch: number, totalIters: number | null): Schedule {
-  // Checkpoints written before schedules had names: --lr-decay alone meant the step schedule.
-  const kind: LrScheduleKind = cfg.lrSchedule ?? (cfg.lrDecay !== 1 ? 'step' : 'none');
+  const kind: LrScheduleKind = cfg.lrSchedule ?? impliedSchedule(cfg.lrDecay);
   const s: Schedule = {
     kind,
     lr,
@@ -114,10 +113,10 @@ const SCHEDULE_FLAGS: [key: string, flag: string, owner: LrScheduleKind][] = [
  * is below 1 (char-rnn's flags keep working alone), else 'none'. A flag of another schedule is a
  * one-line error, except char-rnn's `--lr-decay 1` / `--lr-decay-after` without --lr-schedule,
  * which have always meant "no decay". When resuming, the checkpoint's schedule applies: runconfig.ts
- * compares the flags given with it instead.
+ * compares the flags given with it instead (checkpoint/run.ts).
  */
 export function scheduleFromFlags(given: LrScheduleKind | undefined, lrDecay: number, explicit: Set<string>, resuming = false): LrScheduleKind {
-  const kind = given ?? (lrDecay !== 1 ? 'step' : 'none');
+  const kind = given ?? impliedSchedule(lrDecay);
   if (resuming) return kind;
   for (const [key, flag, owner] of SCHEDULE_FLAGS) {
     if (!explicit.has(key) || owner === kind) continue;

@@ -5,7 +5,8 @@
 // Shape legend: B streams, T steps per chunk, V vocab.
 
 import type { Vec } from '../engine/arena';
-import { Batcher, fillChunk } from '../data/batcher';
+import type { Batcher } from '../data/batcher';
+import { allStreams, type EvalStreams } from './evalset';
 import type { OptimConfig } from '../config';
 import type { Ids } from '../data/corpus';
 import type { Model, Workspace } from '../engine/model';
@@ -38,25 +39,43 @@ export class Trainer {
     this.slots = model.slots.map((s) => s.flat);
   }
 
+  /** One update: forward/backward, clip, update. */
   step(lr: number): StepResult {
+    const loss = this.forwardBackward();
+    const gradNorm = this.clip();
+    this.update(lr);
+    return { loss, gradNorm };
+  }
+
+  /** The next batch through the model and back: the gradients of its loss; returns its mean loss, nats/char. */
+  forwardBackward(): number {
     const { ws, model, optim } = this;
     const { B, T } = ws;
     if (this.batcher.next(ws.inputs, ws.targets)) ws.resetState(); // streams wrapped: new epoch
-    const g = model.grads.flat;
-    g.fill(0);
+    model.grads.flat.fill(0);
     const loss = ws.forward(T, { train: true, rng: this.rng });
     ws.backward(T, optim.reduction === 'mean' ? 1 / (B * T) : 1);
-    const gradNorm = optim.clipNorm > 0 ? clipByNorm(g, optim.clipNorm) : NaN;
-    if (optim.clip > 0) clipByValue(g, optim.clip);
-    this.iter++;
-    optimizerStep(optim.optimizer, model.params.flat, g, this.slots, lr, this.iter);
-    return { loss: loss / (B * T), gradNorm };
+    return loss / (B * T);
   }
 
-  /** Evaluate on `data` with the training workspace, keeping the training state intact. */
-  evaluate(data: Ids): { loss: number; count: number } {
+  /** --clip-norm, then --clip; returns the global norm before clipping (NaN without --clip-norm). */
+  clip(): number {
+    const g = this.model.grads.flat;
+    const gradNorm = this.optim.clipNorm > 0 ? clipByNorm(g, this.optim.clipNorm) : NaN;
+    if (this.optim.clip > 0) clipByValue(g, this.optim.clip);
+    return gradNorm;
+  }
+
+  /** The optimizer's update of the weights at rate `lr`. */
+  update(lr: number): void {
+    this.iter++;
+    optimizerStep(this.optim.optimizer, this.model.params.flat, this.model.grads.flat, this.slots, lr, this.iter);
+  }
+
+  /** Evaluate on `data` (all of it, or the streams given) with the training workspace, keeping the training state intact. */
+  evaluate(data: Ids, streams: EvalStreams = allStreams(data.length, this.ws.B)): { loss: number; count: number } {
     this.ws.saveState(this.savedState);
-    const r = evaluateText(this.ws, data);
+    const r = evaluateStreams(this.ws, data, streams);
     this.ws.loadState(this.savedState);
     return r;
   }
@@ -68,16 +87,27 @@ export class Trainer {
  * and every character but the first of each stream is predicted (all but < B of the text).
  */
 export function evaluateText(ws: Workspace, data: Ids): { loss: number; count: number } {
+  return evaluateStreams(ws, data, allStreams(data.length, ws.B));
+}
+
+/** Mean cross-entropy of the B streams of `data` given (evalset.ts), the state carried through each. */
+export function evaluateStreams(ws: Workspace, data: Ids, streams: EvalStreams): { loss: number; count: number } {
   const { B, T } = ws;
-  const streamLen = Math.floor((data.length - 1) / B);
-  if (streamLen < 1) return { loss: NaN, count: 0 };
+  const { starts, len } = streams;
+  if (len < 1) return { loss: NaN, count: 0 };
   ws.resetState();
   let sum = 0;
-  for (let start = 0; start < streamLen; start += T) {
-    const steps = Math.min(T, streamLen - start);
-    fillChunk(ws.inputs, ws.targets, data, B, streamLen, start, steps);
+  for (let start = 0; start < len; start += T) {
+    const steps = Math.min(T, len - start);
+    for (let b = 0; b < B; b++) {
+      const base = starts[b] + start;
+      for (let t = 0; t < steps; t++) {
+        ws.inputs[t * B + b] = data[base + t];
+        ws.targets[t * B + b] = data[base + t + 1];
+      }
+    }
     sum += ws.forward(steps);
   }
   ws.resetState();
-  return { loss: sum / (B * streamLen), count: B * streamLen };
+  return { loss: sum / (B * len), count: B * len };
 }

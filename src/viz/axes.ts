@@ -76,6 +76,13 @@ export function formatCount(n: number): string {
   return (unit && Math.abs(v) < 10 && !Number.isInteger(v) ? v.toFixed(1) : Math.round(v).toString()) + unit;
 }
 
+/** The largest of `values` (-Infinity for none), by a loop: Math.max(...values) throws past ~125,000. */
+export function maxOf(values: Iterable<number>): number {
+  let m = -Infinity;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}
+
 /** The points that can be drawn: finite, and positive on a log axis. */
 export function drawable(points: [number, number, number][], log: boolean): [number, number, number][] {
   return points.filter((p) => Number.isFinite(p[0]) && Number.isFinite(p[2]) && (!log || p[2] > 0));
@@ -92,12 +99,19 @@ export interface Domain {
 
 /** The domains of a loss plot, or null when there is nothing to draw. */
 export function lossDomain(h: HistoryJSON, log: boolean): Domain | null {
-  const all = [...drawable(h.train, log), ...drawable(h.val, log)];
-  if (all.length === 0) return null;
-  const xs = all.map((p) => p[0]);
-  const ys = all.map((p) => p[2]);
-  let lo = Math.min(...ys);
-  let hi = Math.max(...ys);
+  const train = drawable(h.train, log);
+  const val = drawable(h.val, log);
+  if (train.length + val.length === 0) return null;
+  // loops, not Math.min(...xs): a spread of more than ~125,000 arguments throws RangeError
+  let [lo, hi, xMin, xMax] = [Infinity, -Infinity, 0, -Infinity];
+  for (const ps of [train, val]) {
+    for (const p of ps) {
+      if (p[2] < lo) lo = p[2];
+      if (p[2] > hi) hi = p[2];
+      if (p[0] < xMin) xMin = p[0];
+      if (p[0] > xMax) xMax = p[0];
+    }
+  }
   if (log) {
     const pad = hi > lo ? (hi / lo) ** 0.04 : 1.25;
     [lo, hi] = [lo / pad, hi * pad];
@@ -105,8 +119,8 @@ export function lossDomain(h: HistoryJSON, log: boolean): Domain | null {
     const pad = hi > lo ? (hi - lo) * 0.04 : Math.max(Math.abs(hi) * 0.1, 0.5);
     [lo, hi] = [lo - pad, hi + pad];
   }
-  const xMax = Math.max(...xs);
-  // charsSeen grows by B x T an iteration (B and T cannot change within a run)
-  const last = [...h.train, ...h.val].filter((p) => p[0] > 0 && p[1] > 0).sort((a, b) => b[0] - a[0])[0];
-  return { x: [Math.min(0, ...xs), xMax > 0 ? xMax : 1], y: [lo, hi], charsPerIter: last ? last[1] / last[0] : null };
+  // charsSeen grows by B x T an iteration (B and T cannot change within a run): the latest point tells
+  let last: [number, number, number] | null = null;
+  for (const ps of [h.train, h.val]) for (const p of ps) if (p[0] > 0 && p[1] > 0 && (last === null || p[0] > last[0])) last = p;
+  return { x: [xMin, xMax > 0 ? xMax : 1], y: [lo, hi], charsPerIter: last ? last[1] / last[0] : null };
 }

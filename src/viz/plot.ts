@@ -4,13 +4,14 @@
 // or with --out PATH an SVG file (--out - writes the SVG to stdout).
 
 import { basename, join } from 'node:path';
-import { readCheckpoint, writeFileAtomic, type HistoryJSON } from '../checkpoint/format';
+import { bestOf, readCheckpoint, type HistoryJSON } from '../checkpoint/format';
+import { writeFileAtomic } from '../io/atomic';
 import type { ModelConfig } from '../config';
 import { UserError } from '../io/errors';
-import { bestOf } from '../train/housekeeping';
 import { checkpointInfo, countParams, describeModel } from '../commands/info';
 import { color, info, isQuiet, warn } from '../io/log';
 import { exitQuietlyOnClosedStdout } from '../io/output';
+import { maxOf } from './axes';
 import { lossSvg } from './svg';
 import { terminalChart } from './termchart';
 
@@ -98,7 +99,7 @@ export async function runPlot(o: PlotOptions): Promise<number> {
     model: ck.model,
     vocabSize: ck.vocab.length,
     sources: ck.data?.sources ?? [],
-    iter: st?.iter ?? Math.max(0, ...h.train.map((p) => p[0]), ...h.val.map((p) => p[0])),
+    iter: st?.iter ?? Math.max(0, maxOf(h.train.map((p) => p[0])), maxOf(h.val.map((p) => p[0]))),
     epoch: checkpointInfo(ck, o.checkpoint).training?.epoch ?? null,
   };
   const svg = lossSvg(h, { ...plotTitles(meta, h), log: o.log });

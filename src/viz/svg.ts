@@ -28,11 +28,17 @@ export function escapeXml(s: string): string {
 
 const n = (v: number) => (Math.round(v * 10) / 10).toString();
 
+/** The plot frame in pixels: x0..x1 left to right, y0 (bottom) .. y1 (top). */
+interface Frame {
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+}
+
 export function lossSvg(h: HistoryJSON, o: SvgOptions): string {
-  const x0 = M.left;
-  const x1 = W - M.right;
-  const y0 = H - M.bottom;
-  const y1 = M.top;
+  const f: Frame = { x0: M.left, x1: W - M.right, y0: H - M.bottom, y1: M.top };
+  const { x0, x1, y0, y1 } = f;
   const out: string[] = [];
   out.push('<?xml version="1.0" encoding="UTF-8"?>');
   out.push(
@@ -53,33 +59,7 @@ export function lossSvg(h: HistoryJSON, o: SvgOptions): string {
   }
   const xs = makeScale(dom.x[0], dom.x[1], x0, x1);
   const ys = makeScale(dom.y[0], dom.y[1], y0, y1, o.log);
-
-  // grid and axes
-  const yt = o.log ? logTicks(dom.y[0], dom.y[1], 6) : linearTicks(dom.y[0], dom.y[1], 6);
-  const xt = linearTicks(dom.x[0], dom.x[1], 7).filter((v) => Number.isInteger(v));
-  out.push(`<g class="axis y" data-scale="${o.log ? 'log' : 'linear'}">`);
-  formatTicks(yt).forEach((label, i) => {
-    const y = n(ys.map(yt[i]));
-    out.push(
-      `<g class="tick" data-value="${yt[i]}"><line x1="${x0}" y1="${y}" x2="${x1}" y2="${y}" stroke="#e6e6e6"/>` +
-        `<line x1="${x0 - 5}" y1="${y}" x2="${x0}" y2="${y}" stroke="#444"/>` +
-        `<text x="${x0 - 8}" y="${y}" dy="4" text-anchor="end">${label}</text></g>`,
-    );
-  });
-  const yLabel = `loss (nats/char${o.log ? ', log scale' : ''})`;
-  out.push(
-    `<text class="label" transform="translate(18 ${n((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle">${yLabel}</text></g>`,
-  );
-  out.push('<g class="axis x" data-scale="linear">');
-  for (const v of xt) {
-    const x = n(xs.map(v));
-    out.push(
-      `<g class="tick" data-value="${v}"><line x1="${x}" y1="${y1}" x2="${x}" y2="${y0}" stroke="#f0f0f0"/>` +
-        `<line x1="${x}" y1="${y0}" x2="${x}" y2="${y0 + 5}" stroke="#444"/>` +
-        `<text x="${x}" y="${y0 + 19}" text-anchor="middle">${v}</text></g>`,
-    );
-  }
-  out.push(`<text class="label" x="${n((x0 + x1) / 2)}" y="${H - 12}" text-anchor="middle">iteration</text></g>`);
+  out.push(...lossAxis(ys, dom.y, o.log, f), ...iterationAxis(xs, dom.x, f));
   if (dom.charsPerIter) out.push(...charsAxis(xs, dom.charsPerIter, x0, x1, y1));
   out.push(`<rect class="frame" x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="none" stroke="#444"/>`);
 
@@ -96,21 +76,56 @@ export function lossSvg(h: HistoryJSON, o: SvgOptions): string {
     for (const p of val) out.push(`<circle cx="${n(xs.map(p[0]))}" cy="${n(ys.map(p[2]))}" r="3"/>`);
     out.push('</g>');
   }
+  out.push(...legend(val.length > 0, f), '</svg>');
+  return out.join('\n') + '\n';
+}
 
-  // legend, top right inside the frame
+/** The loss axis on the left, with horizontal grid lines. */
+function lossAxis(ys: Scale, y: [number, number], log: boolean, { x0, x1, y0, y1 }: Frame): string[] {
+  const yt = log ? logTicks(y[0], y[1], 6) : linearTicks(y[0], y[1], 6);
+  const out = [`<g class="axis y" data-scale="${log ? 'log' : 'linear'}">`];
+  formatTicks(yt).forEach((label, i) => {
+    const y = n(ys.map(yt[i]));
+    out.push(
+      `<g class="tick" data-value="${yt[i]}"><line x1="${x0}" y1="${y}" x2="${x1}" y2="${y}" stroke="#e6e6e6"/>` +
+        `<line x1="${x0 - 5}" y1="${y}" x2="${x0}" y2="${y}" stroke="#444"/>` +
+        `<text x="${x0 - 8}" y="${y}" dy="4" text-anchor="end">${label}</text></g>`,
+    );
+  });
+  const yLabel = `loss (nats/char${log ? ', log scale' : ''})`;
+  out.push(`<text class="label" transform="translate(18 ${n((y0 + y1) / 2)}) rotate(-90)" text-anchor="middle">${yLabel}</text></g>`);
+  return out;
+}
+
+/** The iterations axis at the bottom, with vertical grid lines. */
+function iterationAxis(xs: Scale, x: [number, number], { x0, x1, y0, y1 }: Frame): string[] {
+  const out = ['<g class="axis x" data-scale="linear">'];
+  for (const v of linearTicks(x[0], x[1], 7).filter((t) => Number.isInteger(t))) {
+    const px = n(xs.map(v));
+    out.push(
+      `<g class="tick" data-value="${v}"><line x1="${px}" y1="${y1}" x2="${px}" y2="${y0}" stroke="#f0f0f0"/>` +
+        `<line x1="${px}" y1="${y0}" x2="${px}" y2="${y0 + 5}" stroke="#444"/>` +
+        `<text x="${px}" y="${y0 + 19}" text-anchor="middle">${v}</text></g>`,
+    );
+  }
+  out.push(`<text class="label" x="${n((x0 + x1) / 2)}" y="${H - 12}" text-anchor="middle">iteration</text></g>`);
+  return out;
+}
+
+/** The legend, top right inside the frame. */
+function legend(withVal: boolean, { x1, y1 }: Frame): string[] {
   const lx = x1 - 150;
   const ly = y1 + 12;
-  out.push(`<g class="legend"><rect x="${lx - 8}" y="${ly - 8}" width="150" height="${val.length ? 42 : 24}" fill="#fff" fill-opacity="0.85" stroke="#ccc"/>`);
+  const out = [`<g class="legend"><rect x="${lx - 8}" y="${ly - 8}" width="150" height="${withVal ? 42 : 24}" fill="#fff" fill-opacity="0.85" stroke="#ccc"/>`];
   out.push(`<line x1="${lx}" y1="${ly + 4}" x2="${lx + 24}" y2="${ly + 4}" stroke="${TRAIN_COLOUR}" stroke-width="1.5"/><text x="${lx + 32}" y="${ly + 8}">training loss</text>`);
-  if (val.length) {
+  if (withVal) {
     out.push(
       `<line x1="${lx}" y1="${ly + 22}" x2="${lx + 24}" y2="${ly + 22}" stroke="${VAL_COLOUR}" stroke-width="2"/>` +
         `<circle cx="${lx + 12}" cy="${ly + 22}" r="3" fill="${VAL_COLOUR}"/><text x="${lx + 32}" y="${ly + 26}">validation loss</text>`,
     );
   }
   out.push('</g>');
-  out.push('</svg>');
-  return out.join('\n') + '\n';
+  return out;
 }
 
 /** The top axis: characters seen, at round values, placed through the iterations scale. */

@@ -1,5 +1,5 @@
 // LSTM with fused gate weights (torch-rnn's layout): Wx (D,4H) and Wh (H,4H) together are
-// one (D+H, 4H) matrix; gate columns in the order i, f, o, g (kernels/types.ts LSTM_GATES).
+// one (D+H, 4H) matrix; gate columns in the order i, f, o, g (kernels/types.ts).
 //   [i f o g] = x_t Wx + h_{t-1} Wh + b;  i,f,o = sigmoid, g = tanh
 //   c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
 // The forget-gate bias starts at 1, so the cell remembers by default.

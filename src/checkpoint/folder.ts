@@ -1,21 +1,29 @@
-// Checkpoint housekeeping: the checkpoint folder, numbered checkpoints (--keep N) and early
-// stopping (--patience K).
+// The checkpoint folder, --checkpoint-dir: created up front, cleared of the temporaries that
+// killed writers left, guarded so a new run never overwrites another run's checkpoints without
+// --force, and the numbered checkpoints of --keep N.
 //
 // With --keep N > 0 every evaluation also leaves a copy of latest.json named after its iteration
 // and validation loss, iter-000400-val-1.6590.json, and only the N most recent such files stay;
-// latest.json and best.json are never touched here. Names sort by iteration as text too.
+// latest.json and best.json are never touched by the pruning. Names sort by iteration as text too.
 
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { HistoryJSON } from '../checkpoint/format';
-import { writeFileAtomic } from '../checkpoint/format';
+import { removeStaleTemps, writeFileAtomic } from '../io/atomic';
 import { UserError } from '../io/errors';
 
+export interface FolderUse {
+  /** The checkpoint a --resume continues (null for a new run). */
+  resumeFrom: string | null;
+  /** --force: a new run may replace the run the folder holds. */
+  force: boolean;
+}
+
 /**
- * Create --checkpoint-dir up front (an error now, not after the first evaluation), and remove the
- * temporary files of checkpoint writes that a killed run left behind (see writeFileAtomic).
+ * Create --checkpoint-dir (an error now, not after the first evaluation), remove the temporaries
+ * of writers that are gone (another run's in-flight temporary stays), and refuse to start a new
+ * run over the checkpoints of another (the natural slip after a Ctrl-C is to forget --resume).
  */
-export function prepareCheckpointDir(dir: string): void {
+export function prepareCheckpointDir(dir: string, use: FolderUse): void {
   try {
     // One level at a time, top down: Node 20's recursive mkdir never returns for some paths
     // that cannot be created (e.g. under /proc); a plain mkdir fails at once with the reason.
@@ -26,8 +34,16 @@ export function prepareCheckpointDir(dir: string): void {
   } catch (e) {
     throw new UserError(`cannot create --checkpoint-dir ${dir}: ${(e as Error).message.replace(/^\w+: /, '')}; choose another folder`);
   }
-  for (const f of readdirSync(dir)) {
-    if (/^\..+\.(json|svg)\.\d+\.tmp$/.test(f)) rmSync(join(dir, f), { force: true });
+  removeStaleTemps(dir);
+  if (use.force) return;
+  // resuming a checkpoint of this folder continues its run; anything else would replace it
+  if (use.resumeFrom !== null && resolve(dirname(use.resumeFrom)) === resolve(dir)) return;
+  const held = ['latest.json', 'best.json'].filter((f) => existsSync(join(dir, f)));
+  if (held.length > 0) {
+    const what = use.resumeFrom !== null ? `a run other than ${use.resumeFrom}` : 'a run';
+    throw new UserError(
+      `${join(dir, held[0])} exists: --checkpoint-dir ${dir} holds ${what}; continue it with --resume, replace it with --force, or choose another --checkpoint-dir`,
+    );
   }
 }
 
@@ -59,22 +75,4 @@ export function pruneNumbered(dir: string, keep: number): string[] {
   const removed = numbered.slice(keep).map((e) => e.f);
   for (const f of removed) rmSync(join(dir, f), { force: true });
   return removed;
-}
-
-/** The best validation point of a history: the lowest loss, the first iteration that reached it. */
-export function bestOf(h: HistoryJSON): { loss: number; iter: number } | null {
-  let best: { loss: number; iter: number } | null = null;
-  for (const [iter, , loss] of h.val) if (Number.isFinite(loss) && (best === null || loss < best.loss)) best = { loss, iter };
-  return best;
-}
-
-/** --patience: stop when the last `patience` evaluations have all failed to beat the best. */
-export function patienceExhausted(patience: number, evalsSinceBest: number): boolean {
-  return patience > 0 && evalsSinceBest >= patience;
-}
-
-export function patienceMessage(patience: number, h: HistoryJSON): string {
-  const best = bestOf(h);
-  const where = best ? ` (best ${best.loss.toFixed(4)} at iteration ${best.iter})` : '';
-  return `--patience ${patience}: the validation loss has not improved for ${patience} evaluation${patience === 1 ? '' : 's'}${where}; stopping early`;
 }
