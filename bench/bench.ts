@@ -1,7 +1,8 @@
 // `npm run bench`: training and sampling speed of charrnn on data/tinyshakespeare.txt, for the
-// plain TypeScript kernels and the WebAssembly kernels on 1 and 2 threads. A script, not a test.
+// plain TypeScript kernels, the WebAssembly kernels and the native kernels (when the addon is
+// built) on 1 and 2 threads. A script, not a test. bench/sweep.ts sweeps training shapes.
 //
-//   node dist/bench.js [--json] [--configs C1,C2,C3] [--kernels js,wasm] [--threads 1,2]
+//   node dist/bench.js [--json] [--configs C1,C2,C3] [--kernels js,wasm,native] [--threads 1,2]
 //                      [--window 2] [--windows 5] [--skip-slow]
 //
 // Configurations (the issue's):
@@ -9,8 +10,7 @@
 //   C2: lstm, hidden 128, 2 layers, embedding 128, seq 50, batch 50
 //   C3: lstm, hidden 512, 2 layers, embedding 512, seq 50, batch 50
 // Each figure is the median of several timed windows after a warm-up. GFLOP/s counts useful
-// work: training = 3 x forward; forward per character = 2*G*(I+H) per layer (G = 4H for LSTM,
-// H for RNN; I = the layer's input width, V for one-hot) + 2*H*V for the output layer.
+// work (forwardFlops in measure.ts): training = 3 x forward.
 
 import { Batcher } from '../src/data/batcher';
 import type { ModelConfig, OptimizerKind } from '../src/config';
@@ -20,6 +20,7 @@ import { Rng } from '../src/engine/rng';
 import { Sampler } from '../src/sample/sampler';
 import { Trainer } from '../src/train/step';
 import { join } from 'node:path';
+import { availableKernels, forwardFlops, measure } from './measure';
 
 interface Config {
   name: string;
@@ -44,41 +45,11 @@ const json = process.argv.includes('--json');
 const windowSeconds = Number(arg('--window', '2'));
 const windows = Number(arg('--windows', '5'));
 const configNames = arg('--configs', 'C1,C2,C3').split(',');
-const kernelList = arg('--kernels', 'js,wasm').split(',') as ('js' | 'wasm')[];
+const kernelList = availableKernels(arg('--kernels', 'js,wasm,native').split(','));
 const threadList = arg('--threads', '1,2').split(',').map(Number);
 const skipSlow = process.argv.includes('--skip-slow');
 
-/** Useful floating-point operations of one forward character. */
-function forwardFlops(m: ModelConfig, V: number): number {
-  const G = m.model === 'lstm' ? 4 * m.hidden : m.model === 'gru' ? 3 * m.hidden : m.hidden;
-  let f = 0;
-  for (let l = 0; l < m.layers; l++) {
-    const I = l > 0 ? m.hidden : m.embed > 0 ? m.embed : V;
-    f += 2 * G * (I + m.hidden);
-  }
-  return f + 2 * m.hidden * V;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
-
-/** Run `step` repeatedly: a warm-up window, then `windows` timed windows; median units/second. */
-function measure(step: () => number, minWindows = windows): { perSecond: number; windows: number } {
-  const rates: number[] = [];
-  const timeWindow = () => {
-    const t0 = performance.now();
-    let units = 0;
-    do units += step();
-    while (performance.now() - t0 < windowSeconds * 1000);
-    return (units * 1000) / (performance.now() - t0);
-  };
-  timeWindow(); // warm-up: JIT, caches, worker start
-  for (let w = 0; w < minWindows; w++) rates.push(timeWindow());
-  return { perSecond: median(rates), windows: rates.length };
-}
+const measureSteps = (step: () => number, minWindows = windows) => measure(step, minWindows, windowSeconds);
 
 interface Row {
   config: string;
@@ -113,7 +84,7 @@ for (const c of CONFIGS.filter((c) => configNames.includes(c.name))) {
       model.init(rng);
       const trainer = new Trainer(model, new Batcher(train, c.B, c.T), { optimizer: c.optimizer, lr: c.lr, clip: 5, clipNorm: 0, reduction: 'mean' }, rng);
       const chars = c.B * c.T;
-      const t = measure(() => (trainer.step(c.lr), chars), slow ? 1 : windows);
+      const t = measureSteps(() => (trainer.step(c.lr), chars), slow ? 1 : windows);
       rows.push({
         config: c.name,
         task: 'train',
@@ -129,16 +100,14 @@ for (const c of CONFIGS.filter((c) => configNames.includes(c.name))) {
 
       // sampling at batch 1 (C2 and C3)
       if (c.name === 'C1') continue;
-      const sm = new Model(c.model, { config: c.model, vocabSize: V, shapes: [{ B: 1, T: 1 }], kernels, threads: 1 });
+      // batch-1 sampling runs on one thread, but for the native kernels (as `charrnn sample`)
+      if (threads !== 1 && kernels !== 'native') continue;
+      const sm = new Model(c.model, { config: c.model, vocabSize: V, shapes: [{ B: 1, T: 1 }], kernels, threads });
       sm.init(new Rng(2));
-      if (threads !== 1) {
-        sm.close();
-        continue; // batch-1 sampling always runs on one thread
-      }
       const sampler = new Sampler(sm, corpus.vocab, new Rng(3));
       sampler.reset();
       let id = 0;
-      const s = measure(() => {
+      const s = measureSteps(() => {
         for (let i = 0; i < 100; i++) {
           sampler.feed(id);
           id = sampler.pick({ temperature: 1, argmax: false });
@@ -149,13 +118,13 @@ for (const c of CONFIGS.filter((c) => configNames.includes(c.name))) {
         config: c.name,
         task: 'sample',
         kernels,
-        threads: 1,
+        threads,
         charsPerSec: s.perSecond,
         gflops: (s.perSecond * flopsPerChar) / 1e9,
         arenaMB: sm.bytes / 2 ** 20,
         windows: s.windows,
       });
-      log(`${c.name} sample ${kernels} x1: ${Math.round(s.perSecond).toLocaleString('en-US')} chars/s`);
+      log(`${c.name} sample ${kernels} x${threads}: ${Math.round(s.perSecond).toLocaleString('en-US')} chars/s`);
       sm.close();
     }
   }

@@ -1,14 +1,25 @@
 """The peers of `npm run bench`, measured the same way: PyTorch on CPU and a numpy transcription
 of min-char-rnn, on data/tinyshakespeare.txt. Not a test; never run by CI.
 
-Install (Debian):  apt-get install python3-torch libopenblas0-pthread python3-numpy
-Run (from the repository root), with 1 torch thread on top of 2 OpenBLAS threads, as the issue
-measured (2 torch threads on top of OpenBLAS's own oversubscribe 2 cores and run 3-4x slower):
+The main peer is PyTorch 2.x (oneDNN LSTM), what a user would pick instead, in a venv:
+
+  python3 -m venv /tmp/torch2 && /tmp/torch2/bin/pip install torch==2.13.0+cpu numpy
+  /tmp/torch2/bin/python3 bench/pytorch_bench.py [--window 2] [--windows 5] [--configs C1,C2,C3]
+                                                 [--threads 2] [--sweep]
+
+PyTorch 2 runs with torch.set_num_threads(2) (--threads; default: all cores, at most 2 as in
+`npm run bench`). --sweep adds the training shapes of bench/sweep.ts (2-layer LSTM, hidden
+128-1024, embed 0/64/H, batch x seq 16x32, 32x64, 64x64).
+
+Footnote, Debian's PyTorch 1.13 (apt-get install python3-torch libopenblas0-pthread python3-numpy):
+run it with 1 torch thread on top of 2 OpenBLAS threads (2 torch threads on top of OpenBLAS's own
+oversubscribe 2 cores and run 3-4x slower); --threads defaults to 1 for torch 1.x:
 
   OPENBLAS_NUM_THREADS=2 LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread \\
-    /usr/bin/python3 bench/pytorch_bench.py [--window 2] [--windows 5] [--configs C1,C2,C3]
+    /usr/bin/python3 bench/pytorch_bench.py
 
-Each figure is the median characters/second of several timed windows after a warm-up window.
+Each figure is the median characters/second of several timed windows after a warm-up window,
+with GFLOP/s of useful work counted as bench/measure.ts does (training = 3 x forward).
 Configurations as in bench/bench.ts:
   C1: rnn, hidden 100, 1 layer, one-hot, seq 25, batch 1, Adagrad lr 0.1 (min-char-rnn)
   C2: lstm, hidden 128, 2 layers, embedding 128, seq 50, batch 50
@@ -27,8 +38,13 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--window", type=float, default=2.0)
 ap.add_argument("--windows", type=int, default=5)
 ap.add_argument("--configs", default="C1,C2,C3")
+ap.add_argument("--threads", type=int, default=0, help="torch threads (0: min(2, cores) for torch 2, 1 for torch 1.x)")
+ap.add_argument("--sweep", action="store_true", help="also the training shapes of bench/sweep.ts")
 args = ap.parse_args()
-torch.set_num_threads(1)
+TORCH2 = int(torch.__version__.split(".")[0]) >= 2
+threads = args.threads or (min(2, os.cpu_count() or 1) if TORCH2 else 1)
+torch.set_num_threads(threads)
+print(f"pytorch {torch.__version__}, {threads} thread(s); median of {args.windows} windows of {args.window} s", flush=True)
 torch.manual_seed(1)
 np.random.seed(1)
 
@@ -58,9 +74,22 @@ def measure(step):
 results = []
 
 
-def report(name, task, impl, cps):
-    results.append({"bench": "peer", "config": name, "task": task, "impl": impl, "charsPerSec": cps})
-    print(f"{name} {task:6s} {impl:28s} {cps:12,.0f} chars/s", flush=True)
+def forward_flops(kind, H, L, E):
+    """Useful flops of one forward character, as bench/measure.ts counts them."""
+    G = 4 * H if kind == "lstm" else 3 * H if kind == "gru" else H
+    f = 0
+    for l in range(L):
+        I = H if l > 0 else (E if E > 0 else V)
+        f += 2 * G * (I + H)
+    return f + 2 * H * V
+
+
+def report(name, task, impl, cps, flops=None):
+    """flops: useful flops per character (training counts 3 x forward)."""
+    gflops = cps * flops / 1e9 if flops else None
+    results.append({"bench": "peer", "config": name, "task": task, "impl": impl, "threads": threads, "charsPerSec": cps, "gflops": gflops})
+    extra = f" {gflops:8.2f} GFLOP/s" if gflops else ""
+    print(f"{name} {task:6s} {impl:28s} {cps:12,.0f} chars/s{extra}", flush=True)
 
 
 # ---- C1, numpy: a direct transcription of min-char-rnn (loss summed over the chunk) ----
@@ -154,11 +183,11 @@ def torch_train(name, kind, H, L, E, B, T, lr):
         st["pos"] = pos + T
         return B * T
 
-    report(name, "train", f"pytorch {torch.__version__}", measure(step))
+    report(name, "train", f"pytorch {torch.__version__}", measure(step), 3 * forward_flops(kind, H, L, E))
     return model
 
 
-def torch_sample(name, model):
+def torch_sample(name, model, flops=None):
     model.eval()
     st = {"x": torch.zeros(1, 1, dtype=torch.long), "state": None}
 
@@ -170,7 +199,7 @@ def torch_sample(name, model):
                 st["x"] = torch.multinomial(p, 1).view(1, 1)
         return 100
 
-    report(name, "sample", f"pytorch {torch.__version__}", measure(step))
+    report(name, "sample", f"pytorch {torch.__version__}", measure(step), flops)
 
 
 configs = args.configs.split(",")
@@ -178,8 +207,14 @@ if "C1" in configs:
     minchar_numpy()
     torch_train("C1", "rnn", 100, 1, 0, 1, 25, 0.1)
 if "C2" in configs:
-    torch_sample("C2", torch_train("C2", "lstm", 128, 2, 128, 50, 50, 0.03))
+    torch_sample("C2", torch_train("C2", "lstm", 128, 2, 128, 50, 50, 0.03), forward_flops("lstm", 128, 2, 128))
 if "C3" in configs:
-    torch_sample("C3", torch_train("C3", "lstm", 512, 2, 512, 50, 50, 0.03))
+    torch_sample("C3", torch_train("C3", "lstm", 512, 2, 512, 50, 50, 0.03), forward_flops("lstm", 512, 2, 512))
+if args.sweep:
+    # bench/sweep.ts's shapes (its optimizer is Adam; the optimizer is a small part of a step)
+    for H in (128, 256, 512, 1024):
+        for E in (0, 64, H):
+            for B, T in ((16, 32), (32, 64), (64, 64)):
+                torch_train(f"sweep H{H} E{E} B{B} T{T}", "lstm", H, 2, E, B, T, 2e-3)
 for r in results:
     print(json.dumps(r))

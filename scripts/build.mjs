@@ -36,6 +36,8 @@ const entries = [
   ['src/cli/index.ts', 'dist/cli.js'],
   ['src/engine/kernels/worker.ts', 'dist/worker.js'],
   ['bench/bench.ts', 'dist/bench.js'],
+  ['bench/sweep.ts', 'dist/bench-sweep.js'],
+  ['bench/profile.ts', 'dist/bench-profile.js'],
   ['bench/bigcorpus.ts', 'dist/bench-bigcorpus.js'],
   ['bench/recipe.ts', 'dist/recipe.js'],
 ];

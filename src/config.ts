@@ -170,13 +170,13 @@ export function impliedSchedule(lrDecay: number): LrScheduleKind {
 
 /** How the engine runs (not part of the model or the run's numbers beyond float rounding). */
 export interface EngineConfig {
-  kernels: 'js' | 'wasm';
-  /** Worker threads for the wasm kernels; 0 = one per core. */
+  kernels: 'auto' | 'native' | 'wasm' | 'js';
+  /** Threads for the native and wasm kernels; 0 = one per core. */
   threads: number;
 }
 
 export const ENGINE_DEFAULTS: EngineConfig = {
-  kernels: 'wasm', // WebAssembly SIMD; 'js' is the plain TypeScript reference
+  kernels: 'auto', // native (C++ addon) when it is built, else wasm (WebAssembly SIMD); 'js' is the reference
   threads: 0,
 };
 

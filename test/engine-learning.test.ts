@@ -17,7 +17,7 @@ import type { KernelKind } from '../src/engine/kernels';
 import { Model } from '../src/engine/model';
 import { Rng } from '../src/engine/rng';
 import { Trainer } from '../src/train/step';
-import { F32_KERNELS, SHAKESPEARE, WASM_MISSING } from './helpers/engine';
+import { F32_KERNELS, SHAKESPEARE, kernelsMissing } from './helpers/engine';
 
 interface Run {
   kind: CellKind;
@@ -47,7 +47,7 @@ const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 const report: string[] = [];
 
 describe.each(F32_KERNELS)('learning, float32, %s kernels', (kernels) => {
-  const skip = kernels === 'wasm' && WASM_MISSING;
+  const skip = kernelsMissing(kernels);
 
   it.skipIf(skip).each([
     { kind: 'lstm', layers: 2, hidden: 24, B: 4, T: 30, optimizer: 'adam', lr: 2e-2, steps: 300 },

@@ -17,7 +17,7 @@ import type { KernelKind } from '../src/engine/kernels';
 import { Model } from '../src/engine/model';
 import { Rng } from '../src/engine/rng';
 import { Trainer } from '../src/train/step';
-import { F32_KERNELS, SHAKESPEARE, WASM_MISSING } from './helpers/engine';
+import { F32_KERNELS, SHAKESPEARE, kernelsMissing } from './helpers/engine';
 
 type Col = number[]; // column vector
 type Mat = number[][]; // [row][col]
@@ -438,7 +438,7 @@ describe('min-char-rnn parity: 50 Adagrad steps', () => {
   });
 
   describe.each(F32_KERNELS)('float32 %s kernels', (kernels) => {
-    it.skipIf(kernels === 'wasm' && WASM_MISSING)('first 5000 characters, lock-step: every loss', () => {
+    it.skipIf(kernelsMissing(kernels))('first 5000 characters, lock-step: every loss', () => {
       const r = parity(5000, 'f32', kernels, 'lockstep');
       results.push(`f32 ${kernels} 5000 lock-step: loss rel ${r.worst.toExponential(2)}, weights/mem rel ${r.wdiff.toExponential(2)}`);
       expect(r.worst).toBeLessThan(1e-5);
@@ -447,7 +447,7 @@ describe('min-char-rnn parity: 50 Adagrad steps', () => {
     // For information: float32 rounding (1e-7) goes through the same chaos, so a free run
     // against the float64 transcription leaves 1e-5 after a few steps (measured: step 6 js,
     // step 5 wasm) and is O(0.1) apart by step 12. Only the first step is asserted.
-    it.skipIf(kernels === 'wasm' && WASM_MISSING)('first 5000 characters, free run against the ordered transcription (informational)', () => {
+    it.skipIf(kernelsMissing(kernels))('first 5000 characters, free run against the ordered transcription (informational)', () => {
       const r = parity(5000, 'f32', kernels, 'free', { ordered: true });
       const first = r.losses.findIndex((x) => x > 1e-5);
       results.push(

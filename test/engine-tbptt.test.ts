@@ -11,7 +11,7 @@ import type { OptimConfig } from '../src/config';
 import type { KernelKind } from '../src/engine/kernels';
 import { Rng } from '../src/engine/rng';
 import { evaluateText, Trainer } from '../src/train/step';
-import { CELLS, F32_KERNELS, WASM_MISSING, copyOf, makeModel, maxAbsDiff, randomIds, randomizeParams, randomState, type SmallModel } from './helpers/engine';
+import { CELLS, F32_KERNELS, kernelsMissing, copyOf, makeModel, maxAbsDiff, randomIds, randomizeParams, randomState, type SmallModel } from './helpers/engine';
 import { naiveForward, naiveNetFrom } from './helpers/naive';
 
 const TOTAL = 12;
@@ -73,7 +73,7 @@ describe('one chunk of 12 = three chunks of 4 with the state carried', () => {
   });
 
   describe.each(F32_KERNELS)('float32 %s kernels', (kernels) => {
-    it.skipIf(kernels === 'wasm' && WASM_MISSING).each(models)('$kind L=$L E=$E', (s) => {
+    it.skipIf(kernelsMissing(kernels)).each(models)('$kind L=$L E=$E', (s) => {
       const r = chunkedVsWhole(s, 'f32', kernels);
       expect(maxAbsDiff(r.chunkProbs, r.wholeProbs)).toBeLessThanOrEqual(kernels === 'js' ? 0 : 1e-6);
       expect(maxAbsDiff(r.chunkFinal, r.wholeFinal)).toBeLessThanOrEqual(kernels === 'js' ? 0 : 1e-6);

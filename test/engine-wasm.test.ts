@@ -1,11 +1,11 @@
-// The whole model on the WebAssembly kernels (float32) against the plain TypeScript kernels in
+// The whole model on the WebAssembly and the native kernels (float32) against the plain TypeScript kernels in
 // float64, whose forward is checked against a naive implementation and whose gradients are
 // checked by finite differences (engine-forward, engine-gradcheck): same weights, same inputs,
 // same initial state; forward and every gradient, every cell, one-hot and embedding, 1-2 layers.
 
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/engine/rng';
-import { CELLS, WASM_MISSING, makeModel, randomIds, randomizeParams, randomState, setBatch, type SmallModel } from './helpers/engine';
+import { CELLS, NATIVE_MISSING, NATIVE_SKIP_NOTE, WASM_MISSING, makeModel, randomIds, randomizeParams, randomState, setBatch, type SmallModel } from './helpers/engine';
 
 const B = 3;
 const T = 7;
@@ -14,11 +14,16 @@ const models: SmallModel[] = CELLS.flatMap((kind) => [
   { kind, H: 17, L: 2, E: 9, V: 13 },
 ]);
 
-describe.skipIf(WASM_MISSING)('wasm kernels (float32) = js kernels (float64), whole model', () => {
-  it.each(models)('$kind L=$L E=$E: probabilities, loss, every gradient and dh0', (s) => {
+const backends = [
+  { kernels: 'wasm' as const, skip: WASM_MISSING, note: '' },
+  { kernels: 'native' as const, skip: NATIVE_MISSING !== null, note: NATIVE_SKIP_NOTE },
+];
+
+describe.each(backends)('$kernels kernels (float32) = js kernels (float64), whole model$note', ({ kernels, skip }) => {
+  it.skipIf(skip).each(models)('$kind L=$L E=$E: probabilities, loss, every gradient and dh0', (s) => {
     const rng = new Rng(`wasm-${s.kind}-${s.L}-${s.E}`);
     const ref = makeModel(s, [{ B, T }], { dtype: 'f64', kernels: 'js' });
-    const w = makeModel(s, [{ B, T }], { dtype: 'f32', kernels: 'wasm' });
+    const w = makeModel(s, [{ B, T }], { dtype: 'f32', kernels });
     try {
       randomizeParams(ref, rng, 0.4);
       w.params.flat.set(ref.params.flat);
@@ -49,7 +54,7 @@ describe.skipIf(WASM_MISSING)('wasm kernels (float32) = js kernels (float64), wh
           diff = Math.max(diff, Math.abs(a[i] - b[i]));
         }
         expect(scale, `${t.name} has a gradient`).toBeGreaterThan(0);
-        expect(diff / scale, `${t.name}: max |wasm - js| / max |js|`).toBeLessThan(1e-4);
+        expect(diff / scale, `${t.name}: max |${kernels} - js| / max |js|`).toBeLessThan(1e-4);
       }
       // the initial state's gradient too
       for (let l = 0; l < s.L; l++) {

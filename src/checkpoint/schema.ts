@@ -120,7 +120,7 @@ export const OPTIM_CONFIG = obj({
 });
 
 export const ENGINE_CONFIG = obj({
-  kernels: oneOf(['js', 'wasm'] as const),
+  kernels: oneOf(['auto', 'native', 'wasm', 'js'] as const),
   threads: int(0),
 });
 

@@ -11,11 +11,11 @@ export const DEBUG_FLAG = ['--debug', 'print the stack trace of internal errors'
 export function withEngine<A extends unknown[], O extends OptionValues, G extends OptionValues>(cmd: Command<A, O, G>) {
   return cmd
     .addOption(
-      new Option('--kernels <kind>', 'math kernels: wasm (WebAssembly SIMD) or js (TypeScript reference)')
+      new Option('--kernels <kind>', 'math kernels: auto (native if built, else wasm), native (C++ addon), wasm (WebAssembly SIMD) or js (TypeScript reference)')
         .default(ENGINE_DEFAULTS.kernels)
-        .argParser(choice('--kernels', ['js', 'wasm'] as const)),
+        .argParser(choice('--kernels', ['auto', 'native', 'wasm', 'js'] as const)),
     )
-    .option('--threads <n>', 'threads for the wasm kernels (0 = one per core)', intArg('--threads', 0, 64), ENGINE_DEFAULTS.threads)
+    .option('--threads <n>', 'threads for the native and wasm kernels (0 = one per core)', intArg('--threads', 0, 64), ENGINE_DEFAULTS.threads)
     .option(...DEBUG_FLAG);
 }
 

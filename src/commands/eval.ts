@@ -8,6 +8,7 @@
 import { cliName } from '../io/invocation';
 import { fingerprint, modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
 import { countUnknown, describeUnknown, readCorpus, splitCorpus, Vocab, type Ids } from '../data/corpus';
+import type { EngineConfig } from '../config';
 import { UserError } from '../io/errors';
 import type { InputNames } from '../io/files';
 import { resolveThreads } from '../engine/kernels';
@@ -19,7 +20,7 @@ export interface EvalOptions {
   files: string[];
   checkpoint: string;
   json: boolean;
-  kernels: 'js' | 'wasm';
+  kernels: EngineConfig['kernels'];
   threads: number;
 }
 

@@ -8,6 +8,7 @@ import { kebab, type ModelConfig } from '../config';
 import { batchesPerEpoch } from '../data/batcher';
 import { validationChars } from '../data/corpus';
 import { paramSpecs } from '../engine/model';
+import { nativeIsas, nativeUnavailable } from '../engine/kernels/native';
 import { exitQuietlyOnClosedStdout } from '../io/output';
 import { escapeChar } from '../io/printable';
 import { formatDuration } from '../train/report';
@@ -37,6 +38,12 @@ function recordedBatchesPerEpoch(ck: CheckpointJSON): number | null {
   if (!train?.batchSize || !train.seqLength || chars === undefined || valFrac === undefined) return null;
   const bpe = batchesPerEpoch(chars - validationChars(chars, valFrac), train.batchSize, train.seqLength);
   return bpe >= 1 ? bpe : null;
+}
+
+/** The kernels `--kernels auto` picks on this machine, and why when it is not native. */
+export function kernelsHere(): { auto: 'native' | 'wasm'; isa: string | null; reason: string | null } {
+  const reason = nativeUnavailable();
+  return reason ? { auto: 'wasm', isa: null, reason } : { auto: 'native', isa: nativeIsas()[0] ?? null, reason: null };
 }
 
 export function checkpointInfo(ck: CheckpointJSON, file: string) {
@@ -78,6 +85,7 @@ export function checkpointInfo(ck: CheckpointJSON, file: string) {
     },
     data: ck.data,
     config: ck.config,
+    kernels: kernelsHere(),
   };
 }
 
@@ -137,6 +145,8 @@ export function formatInfo(i: CheckpointInfo): string {
   }
   rows.push(['resumable', i.resumable ? `yes (${i.optimizer!.kind}, step ${num(i.optimizer!.step)})` : 'no: use it with sample, eval or train --init-from']);
   rows.push(['format', `${i.format} version ${i.version}${i.created ? `, written ${i.created}` : ''}`]);
+  const k = i.kernels;
+  rows.push(['kernels', k.auto === 'native' ? `native ${k.isa} on this machine (--kernels auto)` : `wasm on this machine (--kernels auto): ${k.reason}`]);
   const w = rows.reduce((m, r) => Math.max(m, r[0].length), 0) + 2;
   const out = [`${i.file}`, ...rows.map(([k, v]) => '  ' + k.padEnd(w) + v)];
   const cfg = i.config as Record<string, unknown>;

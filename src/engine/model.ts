@@ -11,7 +11,7 @@ import { Arena, Counter, type Allocator, type Dtype, type Vec } from './arena';
 import { fillNormal, fillUniform } from './cells/cell';
 import { CELLS } from './cells';
 import type { ModelConfig, OptimizerKind } from '../config';
-import { createBackend, type Backend, type KernelKind } from './kernels';
+import { createBackend, type Backend, type KernelChoice } from './kernels';
 import type { Kernels } from './kernels/types';
 import { Layer } from './cells/layer';
 import { ParamBuffer, ParamLayout, type TensorSpec } from './params';
@@ -30,7 +30,7 @@ export interface ModelOptions {
   /** Optimizer whose state slots to allocate (none when only sampling or evaluating). */
   optimizer?: OptimizerKind | null;
   dtype?: Dtype;
-  kernels?: KernelKind;
+  kernels?: KernelChoice;
   threads?: number;
 }
 
@@ -60,7 +60,8 @@ export class Model {
   readonly V: number;
   /** Bytes of the arena. */
   readonly bytes: number;
-  private readonly backend: Backend;
+  /** Where the arena lives and which kernels run on it (read for headers: describeBackend). */
+  readonly backend: Backend;
 
   constructor(
     readonly config: ModelConfig,
@@ -210,6 +211,16 @@ export class Workspace {
    * softmax (sampling tempers them: a probability that underflowed in float32 has lost them).
    */
   forward(steps: number, opts: { train?: boolean; rng?: Rng; withTargets?: boolean; logits?: Float64Array } = {}): number {
+    const { k } = this.model;
+    k.weightsBegin?.(); // the weights stay as they are during the pass (kernels may keep them packed)
+    try {
+      return this.forwardPass(steps, opts);
+    } finally {
+      k.weightsEnd?.();
+    }
+  }
+
+  private forwardPass(steps: number, opts: { train?: boolean; rng?: Rng; withTargets?: boolean; logits?: Float64Array }): number {
     const { model, B, inputs } = this;
     const { k, config, V } = model;
     const { hidden: H, embed: E } = config;
@@ -244,6 +255,16 @@ export class Workspace {
    * them once per step). scale multiplies dloss/dlogits: 1/(steps*B) for the mean loss.
    */
   backward(steps: number, scale: number): void {
+    const { k } = this.model;
+    k.weightsBegin?.();
+    try {
+      this.backwardPass(steps, scale);
+    } finally {
+      k.weightsEnd?.();
+    }
+  }
+
+  private backwardPass(steps: number, scale: number): void {
     const { model, B, inputs } = this;
     const { k, config, V } = model;
     const { hidden: H, embed: E } = config;

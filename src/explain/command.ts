@@ -6,6 +6,7 @@ import { modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
 import { writeFileAtomic } from '../io/atomic';
 import { EVAL_T } from '../commands/eval';
 import { countUnknown, describeUnknown, readCorpus, Vocab } from '../data/corpus';
+import type { EngineConfig } from '../config';
 import { resolveThreads } from '../engine/kernels';
 import { UserError } from '../io/errors';
 import { info, warn } from '../io/log';
@@ -23,7 +24,7 @@ export interface ExplainOptions {
   chars: number;
   top: number;
   json: boolean;
-  kernels: 'js' | 'wasm';
+  kernels: EngineConfig['kernels'];
   threads: number;
 }
 
@@ -80,7 +81,7 @@ export async function runExplain(o: ExplainOptions): Promise<number> {
 /** The command line's values as options: with --json the page is written only when -o is given. */
 export function explainOptions(
   file: string,
-  o: { checkpoint: string; out: string; chars: number; top: number; json?: boolean; kernels: 'js' | 'wasm'; threads: number },
+  o: { checkpoint: string; out: string; chars: number; top: number; json?: boolean; kernels: EngineConfig['kernels']; threads: number },
   explicit: Set<string>,
 ): ExplainOptions {
   const json = !!o.json;

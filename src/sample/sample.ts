@@ -11,7 +11,7 @@
 
 import { beamSearch, type BeamResult } from './beam';
 import { modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
-import { SAMPLE_DEFAULTS } from '../config';
+import { SAMPLE_DEFAULTS, type EngineConfig } from '../config';
 import { idArray, Vocab, type Ids } from '../data/corpus';
 import type { Workspace } from '../engine/model';
 import { UserError } from '../io/errors';
@@ -45,7 +45,7 @@ export interface SampleOptions {
   lengthNorm?: number;
   json?: boolean;
   seed: number;
-  kernels: 'js' | 'wasm';
+  kernels: EngineConfig['kernels'];
   threads: number;
 }
 

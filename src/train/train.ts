@@ -8,7 +8,7 @@ import { newRunState, resolveRunConfig, restoreRunState, type RunConfig, type Ru
 import { Batcher } from '../data/batcher';
 import { describeUnknown, readCorpus, splitCorpus, Vocab } from '../data/corpus';
 import { describeModel } from '../commands/info';
-import { resolveThreads } from '../engine/kernels';
+import { describeBackend, resolveThreads } from '../engine/kernels';
 import { Model } from '../engine/model';
 import { Rng } from '../engine/rng';
 import { UserError } from '../io/errors';
@@ -119,7 +119,7 @@ function announce(opts: TrainOptions, run: RunConfig, loop: TrainingRun, trainer
   info(
     `training: ${n(data.train.length)} chars, ${val}; batch ${B} x seq ${trainer.ws.T}, ${trainer.batcher.batchesPerEpoch} batches/epoch; ` +
       `${optim.optimizer} lr ${optim.lr} (${describeSchedule(loop.schedule)}), clip ${optim.clip}${optim.clipNorm > 0 ? ', clip-norm ' + optim.clipNorm : ''}; ` +
-      `stop at ${loop.describeBounds()}; kernels ${engine.kernels}${engine.kernels === 'wasm' ? ' x' + resolveThreads(engine.threads) + ' threads' : ''}; seed ${cfg.seed}` +
+      `stop at ${loop.describeBounds()}; kernels ${describeBackend(trainer.model.backend)}; seed ${cfg.seed}` +
       (opts.resume ? `; resuming at iteration ${trainer.iter}` : opts.initFrom ? `; weights from ${opts.initFrom}` : ''),
   );
   for (const c of run.changes) info(c);

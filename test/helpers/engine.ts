@@ -6,6 +6,7 @@
 import type { Dtype, Vec } from '../../src/engine/arena';
 import type { CellKind, ModelConfig, OptimizerKind } from '../../src/config';
 import { createBackend, type KernelKind } from '../../src/engine/kernels';
+import { nativeUnavailable } from '../../src/engine/kernels/native';
 import { Model, type BatchShape } from '../../src/engine/model';
 import { Rng } from '../../src/engine/rng';
 
@@ -110,5 +111,23 @@ export function wasmMissing(): boolean {
 }
 
 export const WASM_MISSING = wasmMissing();
-/** The kernels the float32 tests run on (skip 'wasm' when WASM_MISSING). */
-export const F32_KERNELS: KernelKind[] = ['js', 'wasm'];
+
+/**
+ * Why the native tests are skipped: the addon was not built (no compiler at install; see
+ * build/native-status.txt), else null. An addon that is built but fails to load is not hidden:
+ * the native tests run and fail with its error.
+ */
+function nativeMissing(): string | null {
+  const why = nativeUnavailable();
+  return why && /not available/.test(why) ? why : null;
+}
+export const NATIVE_MISSING = nativeMissing();
+/** The skip label of the native tests: "(skipped: <why>)" when the addon is missing, else ''. */
+export const NATIVE_SKIP_NOTE = NATIVE_MISSING ? ` (skipped: ${NATIVE_MISSING})` : '';
+
+/** The kernels the float32 tests run on (skip the ones kernelsMissing() names). */
+export const F32_KERNELS: KernelKind[] = ['js', 'wasm', 'native'];
+/** True when the float32 tests of `kind` must be skipped (not built here). */
+export function kernelsMissing(kind: KernelKind): boolean {
+  return (kind === 'wasm' && WASM_MISSING) || (kind === 'native' && NATIVE_MISSING !== null);
+}

@@ -1,6 +1,7 @@
 // The kernel module: every piece of heavy math in charrnn goes through this interface.
-// Two implementations: js.ts (plain TypeScript, the reference, float32 or float64) and
-// wasm.ts (WebAssembly SIMD, float32, on buffers that live in the WebAssembly memory).
+// Three implementations: js.ts (plain TypeScript, the reference, float32 or float64),
+// wasm.ts (WebAssembly SIMD, float32, on buffers that live in the WebAssembly memory) and
+// native.ts (the C++ addon, float32, on memory the addon maps).
 //
 // Shape legend: B batch, T steps, D input width, H hidden, G gate width (H rnn, 4H lstm,
 // 3H gru), V vocab; M, K, N are generic matrix sizes. All matrices are row-major.
@@ -16,7 +17,7 @@ export const LSTM_GATES = ['i', 'f', 'o', 'g'] as const;
 export const GRU_GATES = ['r', 'z', 'n'] as const;
 
 export interface Kernels {
-  readonly name: 'js' | 'wasm';
+  readonly name: 'js' | 'wasm' | 'native';
 
   /** out(M,N) = (acc ? out : 0) + a(M,K) @ b(K,N). */
   matmul(out: Vec, a: Vec, b: Vec, M: number, K: number, N: number, acc: boolean): void;
@@ -73,4 +74,13 @@ export interface Kernels {
   softmaxXent(probs: Vec, targets: Int32Array | null, M: number, V: number): number;
   /** dlogits(M,V) writes (probs - onehot(target)) * scale; dlogits may alias probs. */
   softmaxXentBackward(dlogits: Vec, probs: Vec, targets: Int32Array, scale: number, M: number, V: number): void;
+
+  /**
+   * Optional hint (native): from weightsBegin() to weightsEnd() the b operands of matmul and
+   * matmulNT (the weights, in the model) do not change, so a backend may pack them once and
+   * reuse the packed copy at every step (the recurrent products). The model brackets each
+   * forward and each backward pass with the two; results are the same bits either way.
+   */
+  weightsBegin?(): void;
+  weightsEnd?(): void;
 }

@@ -1,0 +1,216 @@
+// The native kernels' dispatch (dispatch.h): the packed-weight cache, the split of products
+// and row jobs between the threads, and the measurement that decides whether products split.
+//
+// Shape legend: B batch, H hidden, V vocab; M, K, N generic matrix sizes.
+
+#include "dispatch.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "pool.h"
+
+namespace charrnn {
+
+std::atomic<double> splitMinMacs{1 << 18};
+std::atomic<long> splitMinElems{4096};
+
+namespace {
+/** The packed B of p from the cache (packing it on first use while held), or null. */
+const float* cachedB(Ctx* c, const Product& p) {
+  if (!c->hold || p.kind == TN || p.M >= CACHE_MAX_M || p.M < c->isa->smallM || p.K <= 0) return nullptr;
+  Packed* free = nullptr;
+  for (auto& e : c->cache) {
+    if (e.valid && e.b == p.b && e.kind == p.kind && e.K == p.K && e.N == p.N) return e.data;
+    if (!e.valid && (!free || e.cap > free->cap)) free = &e;
+  }
+  const long need = c->isa->packedFloats(p);
+  if (!free) {
+    if (c->cache.size() >= CACHE_ENTRIES) return nullptr;
+    c->cache.emplace_back();
+    free = &c->cache.back();
+  }
+  if (free->cap < need) {
+    std::free(free->data);
+    const size_t bytes = ((size_t)need * 4 + 63) / 64 * 64;
+    free->data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    free->cap = free->data ? need : 0;
+    if (!free->data) return nullptr;
+  }
+  c->isa->packWhole(p, free->data);
+  free->b = p.b;
+  free->kind = p.kind;
+  free->K = p.K;
+  free->N = p.N;
+  free->valid = true;
+  return free->data;
+}
+
+/** First index of part `part` of `parts`: size cut in units of `unit`, as evenly as possible. */
+inline int partStart(int part, int parts, int size, int unit) {
+  const long units = (size + unit - 1) / unit;
+  const long s = (long)part * units / parts * unit;
+  return (int)(s < size ? s : size);
+}
+
+inline int splitParts(int threads, long work, long minWork, int size, int unit) {
+  if (threads <= 1 || work < minWork) return 1;
+  const int units = (size + unit - 1) / unit;
+  return threads < units ? threads : units;
+}
+
+// ---- jobs ----
+
+struct ProductJob {
+  const IsaTable* isa;
+  Product p;
+  bool splitRows;
+  int unit;
+};
+void productPart(const void* c, int part, int parts, float* scratch) {
+  const auto& j = *static_cast<const ProductJob*>(c);
+  const int size = j.splitRows ? j.p.M : j.p.N;
+  const int s0 = partStart(part, parts, size, j.unit), s1 = partStart(part + 1, parts, size, j.unit);
+  if (j.splitRows) j.isa->product(j.p, s0, s1, 0, j.p.N, scratch);
+  else j.isa->product(j.p, 0, j.p.M, s0, s1, scratch);
+}
+
+void rowPart(const void* c, int part, int parts, float* scratch) {
+  (void)scratch;
+  const auto& j = *static_cast<const RowJob*>(c);
+  const int r0 = partStart(part, parts, (int)j.n, j.unit), r1 = partStart(part + 1, parts, (int)j.n, j.unit);
+  if (r0 >= r1) return;
+  auto* f = j.f;
+  switch (j.kind) {
+    case LSTM_F: j.isa->lstmForward(f[0], f[1], f[2], f[3], r0, r1, j.H); break;
+    case LSTM_B: j.isa->lstmBackward(f[0], f[1], f[2], f[3], f[4], f[5], r0, r1, j.H); break;
+    case GRU_F: j.isa->gruForward(f[0], f[1], f[2], f[3], r0, r1, j.H); break;
+    case GRU_B: j.isa->gruBackward(f[0], f[1], f[2], f[3], f[4], f[5], f[6], r0, r1, j.H); break;
+    case SOFTMAX: j.isa->softmaxRows(f[0], j.ids, j.loss, r0, r1, j.H); break;
+    case TANH: j.isa->tanh(f[0], r0, r1); break;
+    case TANH_B: j.isa->tanhBackward(f[0], f[1], f[2], r0, r1); break;
+    case MUL: j.isa->mul(f[0], f[1], f[2], r0, r1); break;
+    case SUM_ROWS: j.isa->sumRows(f[0], f[1], j.rows, j.H, r0, r1); break;
+    case FILL_ROWS:  // rows [r0, r1) of out(M, N) = bias
+      for (int i = r0; i < r1; i++) std::memcpy(f[0] + (long)i * j.H, f[1], (size_t)j.H * 4);
+      break;
+    case GATHER:  // rows [r0, r1) of out(M, N) = table[ids[i], :]
+      for (int i = r0; i < r1; i++) std::memcpy(f[0] + (long)i * j.H, f[1] + (long)j.ids[i] * j.H, (size_t)j.H * 4);
+      break;
+    case GATHER_ACC:
+      for (int i = r0; i < r1; i++) {
+        float* dst = f[0] + (long)i * j.H;
+        const float* src = f[1] + (long)j.ids[i] * j.H;
+        for (int c = 0; c < j.H; c++) dst[c] += src[c];
+      }
+      break;
+    case SCATTER:  // columns [r0, r1) of dtable[ids[i], :] += d(i, :), rows in order (repeated ids add up)
+      for (int i = 0; i < j.rows; i++) {
+        float* dst = f[0] + (long)j.ids[i] * j.H;
+        const float* src = f[1] + (long)i * j.H;
+        for (int c = r0; c < r1; c++) dst[c] += src[c];
+      }
+      break;
+  }
+}
+
+}  // namespace
+
+bool cpuHas(const char* isa) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (!std::strcmp(isa, "avx512")) return __builtin_cpu_supports("avx512f");
+  if (!std::strcmp(isa, "avx2")) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return !std::strcmp(isa, "base");
+}
+
+const IsaTable* tableFor(const std::string& name) {
+#if defined(__x86_64__)
+  if (name == "avx512") return &avx512Table;
+  if (name == "avx2") return &avx2Table;
+#endif
+  if (name == "base") return &baseTable;
+  return nullptr;
+}
+
+const IsaTable* bestTable() {
+  for (const char* n : {"avx512", "avx2", "base"})
+    if (cpuHas(n)) return tableFor(n);
+  return &baseTable;
+}
+
+void runProduct(Ctx* c, Product p) {
+  if (p.M <= 0 || p.N <= 0) return;
+  p.packedB = cachedB(c, p);
+  const double macs = (double)p.M * p.K * p.N;
+  // few rows (the no-packing path): split the columns, whatever their number
+  const bool splitRows = p.M >= p.N && p.M >= c->isa->smallM && !p.packedB;
+  const int unit = splitRows ? c->isa->MR : COL_UNIT;
+  const int size = splitRows ? p.M : p.N;
+  if (!c->split && splitMinMacs.load(std::memory_order_relaxed) > 0) {
+    c->isa->product(p, 0, p.M, 0, p.N, pool().callerScratch());
+    return;
+  }
+  const int grain = macs >= GRAIN_MIN_MACS ? std::max(1, std::min(GRAIN, size / (GRAIN_MIN_SIZE * c->threads))) : 1;
+  int parts = splitParts(c->threads * grain, macs >= splitMinMacs.load(std::memory_order_relaxed) ? 1 : 0, 1, size, unit);
+  if (c->threads <= 1) parts = 1;
+  if (parts <= 1) {
+    c->isa->product(p, 0, p.M, 0, p.N, pool().callerScratch());
+    return;
+  }
+  const ProductJob job{c->isa, p, splitRows, unit};
+  pool().run(productPart, &job, parts, c->threads);
+}
+
+/** Runs a row job split by rows (unit 1) or ranges (unit), when `work` is big enough. */
+void runRows(Ctx* c, RowJob& job, long work) {
+  const long minWork = splitMinElems.load(std::memory_order_relaxed);
+  const int parts = !c->split && minWork > 0 ? 1 : splitParts(c->threads, work, minWork, (int)job.n, job.unit);
+  if (parts <= 1) rowPart(&job, 0, 1, nullptr);
+  else pool().run(rowPart, &job, parts, c->threads);
+}
+
+/**
+ * Whether a product split between two threads runs faster than on one: measured once per
+ * process and instruction set (a few milliseconds). When it does not (the other core is busy
+ * with other work, or the two "cores" of a virtual machine are hyperthreads of one physical
+ * core sharing its multiply-add units), the backend splits nothing: a second thread would only
+ * add synchronisation, duplicated packing and spinning. CHARRNN_SPLIT=0 or 1 decides instead.
+ * The results are the same bits either way.
+ */
+bool productsScale(const IsaTable* isa) {
+  if (const char* env = std::getenv("CHARRNN_SPLIT")) return std::strcmp(env, "0") != 0;
+  static std::vector<std::pair<const IsaTable*, bool>> known;
+  for (const auto& k : known)
+    if (k.first == isa) return k.second;
+  const int M = 192, K = 256, N = 512;
+  float* mem = static_cast<float*>(std::aligned_alloc(64, sizeof(float) * (M * K + K * N + M * N)));
+  if (!mem) return true;
+  for (long i = 0; i < (long)M * K + K * N; i++) mem[i] = (float)(i % 13) * 0.01f;
+  Product p{NN, mem + M * K + K * N, mem, mem + M * K, M, K, N, false};
+  const ProductJob job{isa, p, false, COL_UNIT};
+  auto best = [&](bool split) {
+    double t = 1e30;
+    for (int rep = 0; rep < 5; rep++) {
+      const auto t0 = std::chrono::steady_clock::now();
+      if (split) pool().run(productPart, &job, 2, 2);
+      else isa->product(p, 0, M, 0, N, pool().callerScratch());
+      t = std::min(t, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return t;
+  };
+  best(false);  // warm-up: caches, the workers' start and wake-up
+  best(true);
+  best(true);
+  const double t2 = std::min(best(true), best(true)), t1 = std::min(best(false), best(false));
+  const bool scales = t2 < 0.75 * t1;
+  if (std::getenv("CHARRNN_DEBUG_SPLIT")) fprintf(stderr, "products: 1 thread %.1f us, 2 threads %.1f us\n", t1 * 1e6, t2 * 1e6);
+  std::free(mem);
+  known.emplace_back(isa, scales);
+  return scales;
+}
+
+}  // namespace charrnn
