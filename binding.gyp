@@ -9,6 +9,7 @@
         "native/addon.cc",
         "native/dispatch.cc",
         "native/pool.cc",
+        "native/optim.cc",
         "native/isa_base.cc",
         "native/isa_avx2.cc",
         "native/isa_avx512.cc"

@@ -27,6 +27,7 @@
 
 #include "dispatch.h"
 #include "kernels.h"
+#include "optim.h"
 #include "pool.h"
 
 namespace charrnn {
@@ -190,6 +191,23 @@ Napi::Value SoftmaxXentBackward(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+/** clip(g, c, n): every value of g(n) clipped to [-c, c]. */
+Napi::Value Clip(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  clipValues(F(c, info, 0), num(info, 1), (long)num(info, 2), c->split ? c->threads : 1);
+  return info.Env().Undefined();
+}
+
+/** update(p, g, s0, s1, kind, lr, eps, decay, b1, b2, c1, c2, n): one optimizer step (optim.h); slot offset 0 = none. */
+Napi::Value Update(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  const size_t o0 = (size_t)num(info, 2), o1 = (size_t)num(info, 3);
+  UpdateJob job{sz(info, 4), F(c, info, 0), F(c, info, 1), o0 ? F(c, info, 2) : nullptr, o1 ? F(c, info, 3) : nullptr,
+                num(info, 5), num(info, 6), num(info, 7), num(info, 8), num(info, 9), num(info, 10), num(info, 11), (long)num(info, 12)};
+  optimizerUpdate(job, c->split ? c->threads : 1);
+  return info.Env().Undefined();
+}
+
 // ---- module ----
 
 /** create(buffer: ArrayBuffer, threads: number, isa: 'auto' | 'avx512' | 'avx2' | 'base') */
@@ -223,6 +241,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
       {"fillRows", FillRows}, {"sumRows", SumRows}, {"gatherRows", GatherRows}, {"scatterRows", ScatterRows},
       {"lstmForward", LstmForward}, {"lstmBackward", LstmBackward}, {"gruForward", GruForward},
       {"gruBackward", GruBackward}, {"softmaxXent", SoftmaxXent}, {"softmaxXentBackward", SoftmaxXentBackward}, {"hold", Hold},
+      {"clip", Clip}, {"update", Update},
   };
   for (const auto& e : entries) o.Set(e.name, Napi::Function::New(env, e.fn, e.name, c));
   o.Set("isa", Napi::String::New(env, isa->name));

@@ -5,10 +5,12 @@
 // gradients are always zero, so padding never moves).
 
 import type { Vec } from './arena';
+import type { Kernels } from './kernels/types';
 import { OPTIM_CONSTANTS, type OptimizerKind } from '../config';
 
-/** Clip every gradient value to [-c, c] (min-char-rnn, char-rnn, torch-rnn). */
-export function clipByValue(g: Vec, c: number): void {
+/** Clip every gradient value to [-c, c] (min-char-rnn, char-rnn, torch-rnn); on the kernels when they have it (same bits). */
+export function clipByValue(g: Vec, c: number, k?: Kernels): void {
+  if (k?.clip) return k.clip(g, c, g.length);
   for (let i = 0; i < g.length; i++) {
     const x = g[i];
     if (x > c) g[i] = c;
@@ -33,14 +35,25 @@ export function clipByNorm(g: Vec, maxNorm: number): number {
   return norm;
 }
 
+/** The optimizers as Kernels.update numbers them. */
+const OPTIMIZER_CODES: Record<OptimizerKind, number> = { sgd: 0, adagrad: 1, rmsprop: 2, adam: 3 };
+
 /**
  * One update of `p` from gradient `g`. `slots` are the optimizer's state buffers, of the
  * parameters' layout (Adagrad: [mem], RMSprop: [meanSquare], Adam: [m, v], SGD: []).
  * `step` counts updates from 1 (Adam's bias correction).
  */
-export function optimizerStep(kind: OptimizerKind, p: Vec, g: Vec, slots: Vec[], lr: number, step: number): void {
+export function optimizerStep(kind: OptimizerKind, p: Vec, g: Vec, slots: Vec[], lr: number, step: number, k?: Kernels): void {
   const { eps } = OPTIM_CONSTANTS;
   const n = p.length;
+  if (k?.update) {
+    // the same loops on the kernels (native: both cores, no float64 <-> float32 boxing in JS), same bits
+    const { rmspropDecay: a, adamBeta1: b1, adamBeta2: b2 } = OPTIM_CONSTANTS;
+    const c1 = kind === 'adam' ? 1 / (1 - b1 ** step) : 1;
+    const c2 = kind === 'adam' ? 1 / (1 - b2 ** step) : 1;
+    k.update(p, g, slots[0] ?? null, slots[1] ?? null, OPTIMIZER_CODES[kind], lr, eps, a, b1, b2, c1, c2, n);
+    return;
+  }
   switch (kind) {
     case 'sgd':
       for (let i = 0; i < n; i++) p[i] -= lr * g[i];

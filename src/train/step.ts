@@ -62,14 +62,14 @@ export class Trainer {
   clip(): number {
     const g = this.model.grads.flat;
     const gradNorm = this.optim.clipNorm > 0 ? clipByNorm(g, this.optim.clipNorm) : NaN;
-    if (this.optim.clip > 0) clipByValue(g, this.optim.clip);
+    if (this.optim.clip > 0) clipByValue(g, this.optim.clip, this.model.k);
     return gradNorm;
   }
 
   /** The optimizer's update of the weights at rate `lr`. */
   update(lr: number): void {
     this.iter++;
-    optimizerStep(this.optim.optimizer, this.model.params.flat, this.model.grads.flat, this.slots, lr, this.iter);
+    optimizerStep(this.optim.optimizer, this.model.params.flat, this.model.grads.flat, this.slots, lr, this.iter, this.model.k);
   }
 
   /** Evaluate on `data` (all of it, or the streams given) with the training workspace, keeping the training state intact. */

@@ -83,4 +83,18 @@ export interface Kernels {
    */
   weightsBegin?(): void;
   weightsEnd?(): void;
+
+  /**
+   * Optional (native): the optimizer's elementwise work over the flat parameter buffer, in
+   * float64 rounded to float32 once per stored value in the order of engine/optim.ts's loops,
+   * so the bits equal those loops' (which run where a backend has no such kernel).
+   * clip: g(n) clipped to [-c, c] in place.
+   */
+  clip?(g: Vec, c: number, n: number): void;
+  /**
+   * update: one step of p(n) from g(n) (optim.ts optimizerStep): kind 0 sgd, 1 adagrad,
+   * 2 rmsprop, 3 adam; s0 = Adagrad's mem, RMSprop's mean square, Adam's m; s1 = Adam's v
+   * (null where the optimizer has none); c1, c2 = Adam's 1 / (1 - beta^step).
+   */
+  update?(p: Vec, g: Vec, s0: Vec | null, s1: Vec | null, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number): void;
 }

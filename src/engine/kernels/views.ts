@@ -32,6 +32,9 @@ export interface PointerKernels {
   softmaxXentBackward(dlogits: number, probs: number, targets: number, scale: number, M: number, V: number): number;
   /** Optional: 1 while the b operands of matmul and matmulNT stay constant, 0 after (Kernels.weightsBegin). */
   hold?(on: number): void;
+  /** Optional: Kernels.clip and Kernels.update (slot offsets 0 = none). */
+  clip?(g: number, c: number, n: number): void;
+  update?(p: number, g: number, s0: number, s1: number, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number): void;
 }
 
 /**
@@ -153,6 +156,16 @@ export function viewKernels(name: 'wasm' | 'native', ex: PointerKernels, buffer:
       );
       checkIds(status, 'softmaxXentBackward', targets, V);
     },
+    ...(ex.clip && ex.update
+      ? {
+          clip: (g: Vec, c: number, n: number) => ex.clip!(f32(g, n, 'clip', 'g'), c, n),
+          update: (p: Vec, g: Vec, s0: Vec | null, s1: Vec | null, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number) =>
+            ex.update!(
+              f32(p, n, 'update', 'p'), f32(g, n, 'update', 'g'), s0 ? f32(s0, n, 'update', 's0') : 0, s1 ? f32(s1, n, 'update', 's1') : 0,
+              kind, lr, eps, decay, b1, b2, c1, c2, n,
+            ),
+        }
+      : {}),
     ...(ex.hold
       ? {
           weightsBegin: () => ex.hold!(1),
