@@ -19,6 +19,7 @@ import {
   spawnAndCloseStdout,
   trainTiny,
 } from './cli-helpers';
+import { NATIVE_MISSING, NATIVE_SKIP_NOTE } from './helpers/engine';
 
 let dir: string;
 const EN = join('en', 'latest.json'); // Tiny Shakespeare, wasm kernels
@@ -150,5 +151,21 @@ describe('charrnn sample | head', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe.skipIf(NATIVE_MISSING !== null)(`sampling on the native kernels' threads${NATIVE_SKIP_NOTE}`, () => {
+  it('a model big enough to split its steps samples the same text on 1 and 2 threads', () => {
+    // 1 x 512 LSTM: a step's recurrent product is 512 x 2048 multiply-adds, above the split threshold
+    ok(['train', 'en.txt', '--model', 'lstm', '--hidden', '512', '--layers', '1', '--embed', '32', '--batch-size', '4', '--seq-length', '8', '--iters', '2', '--eval-every', '2', '--checkpoint-dir', 'big', '--quiet', '--kernels', 'native'], dir);
+    const args = ['sample', '--checkpoint', join('big', 'latest.json'), '--len', '300', '--seed', '9', '--kernels', 'native'];
+    const split = { env: { CHARRNN_SPLIT: '1' } }; // split even when the machine is busy
+    const one = ok([...args, '--threads', '1'], dir, split).stdout;
+    const two = ok([...args, '--threads', '2'], dir, split).stdout;
+    expect(one.length).toBeGreaterThanOrEqual(300);
+    expect(two).toBe(one);
+    // and the beam search, whose steps run W streams at once
+    const beam = ['--beam', '3', '--len', '40'];
+    expect(ok([...args, ...beam, '--threads', '2'], dir, split).stdout).toBe(ok([...args, ...beam, '--threads', '1'], dir, split).stdout);
   });
 });

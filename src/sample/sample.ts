@@ -14,6 +14,7 @@ import { modelFromCheckpoint, readCheckpoint } from '../checkpoint/format';
 import { SAMPLE_DEFAULTS, type EngineConfig } from '../config';
 import { idArray, Vocab, type Ids } from '../data/corpus';
 import type { Workspace } from '../engine/model';
+import { resolveKernels, resolveThreads } from '../engine/kernels';
 import { UserError } from '../io/errors';
 import { warn } from '../io/log';
 import { StreamWriter, yieldToEvents } from '../io/output';
@@ -92,8 +93,12 @@ export async function runSample(o: SampleOptions): Promise<number> {
   for (const u of unusable) warn(`--stop ${u} has characters outside the model's vocabulary; it can never match`);
 
   const beam = o.beam ?? 0;
-  // Batch 1, one step at a time (beam: one stream per hypothesis): threads would only add synchronisation.
-  const model = modelFromCheckpoint(ck, o.checkpoint, { shapes: [{ B: Math.max(beam, 1), T: 1 }], kernels: o.kernels, threads: 1 });
+  // Batch 1, one step at a time (beam: one stream per hypothesis). The wasm kernels' threads
+  // would only add synchronisation; the native ones split a step's products only when they are
+  // big enough to gain (a 2 x 512 LSTM samples 1.8x faster on two cores, a 2 x 128 the same).
+  const kernels = resolveKernels(o.kernels);
+  const threads = kernels === 'native' ? resolveThreads(o.threads) : 1;
+  const model = modelFromCheckpoint(ck, o.checkpoint, { shapes: [{ B: Math.max(beam, 1), T: 1 }], kernels, threads });
   try {
     const out = new StreamWriter();
     const ctx = { o, vocab, prime: prime.text, primeIds: prime.ids, stops: stops?.active ? stops : null, stopStrings, out };
