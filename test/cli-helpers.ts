@@ -185,3 +185,8 @@ export function spawnAndCloseStdout(
     });
   });
 }
+
+/** The JSON objects of a --json run's stdout, one a line. */
+export function jsonLines(stdout: string): any[] {
+  return stdout.trim().split('\n').map((l) => JSON.parse(l));
+}

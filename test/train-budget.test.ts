@@ -6,7 +6,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printableText, wrapLines } from '../src/io/printable';
-import { BIN, charrnn, childEnv, makeTmp, ok, readJSON, removeTmp, shakespeare, TINY } from './cli-helpers';
+import { BIN, charrnn, childEnv, makeTmp, ok, readJSON, removeTmp, shakespeare, TINY, jsonLines } from './cli-helpers';
 
 let dir: string;
 const text = shakespeare(20_000);
@@ -17,7 +17,6 @@ beforeAll(() => {
 });
 afterAll(() => removeTmp(dir));
 
-const jsonLines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
 const numbered = (d: string) => readdirSync(join(dir, d)).filter((f) => f.startsWith('iter-')).sort();
 
 describe('--time', () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAIN_DEFAULTS } from '../src/config';
 import { calibrateDecayIters, CALIBRATION, stretchOver, type Measured } from '../src/train/calibrate';
 import { describeSchedule, learningRate, resolveSchedule } from '../src/train/schedule';
-import { makeTmp, ok, readJSON, removeTmp, shakespeare, TINY, type Checkpoint } from './cli-helpers';
+import { makeTmp, ok, readJSON, removeTmp, shakespeare, TINY, type Checkpoint, jsonLines } from './cli-helpers';
 
 const measured: Measured = { iter: 40, elapsed: 6, secondsPerIter: 0.1, secondsPerEval: 2, evalEvery: 200, secondsPerPreview: 0.5, sampleEvery: 0 };
 
@@ -62,7 +62,6 @@ beforeAll(() => {
 });
 afterAll(() => removeTmp(dir));
 
-const jsonLines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
 
 function expectSameState(a: Checkpoint, b: Checkpoint): void {
   expect(b.training.iter).toBe(a.training.iter);

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { charrnn, expectUserError, makeTmp, ok, readJSON, removeTmp, ROOT, shakespeare, TINY } from './cli-helpers';
+import { charrnn, expectUserError, makeTmp, ok, readJSON, removeTmp, ROOT, shakespeare, TINY, jsonLines } from './cli-helpers';
 
 let dir: string;
 beforeAll(() => {
@@ -15,7 +15,6 @@ beforeAll(() => {
 });
 afterAll(() => removeTmp(dir));
 
-const jsonLines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
 /** SGD at a vanishing rate: the weights never change, so every evaluation of the same text gives the same loss. */
 const FROZEN = ['--optimizer', 'sgd', '--lr', '1e-30', '--kernels', 'js'];
 

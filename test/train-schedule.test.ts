@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../src/config';
 import { learningRate, resolveSchedule, scheduleFromFlags, type Schedule } from '../src/train/schedule';
-import { charrnn, expectUserError, makeTmp, ok, readJSON, removeTmp, shakespeare, TINY, type Checkpoint } from './cli-helpers';
+import { charrnn, expectUserError, makeTmp, ok, readJSON, removeTmp, shakespeare, TINY, type Checkpoint, jsonLines } from './cli-helpers';
 
 const base: Schedule = { kind: 'none', lr: 0.1, decay: 1, decayAfter: 10, decayEvery: 1, batchesPerEpoch: 10, warmupIters: 0, minLr: 0.01, decayIters: 0 };
 
@@ -101,7 +101,6 @@ beforeAll(() => {
 });
 afterAll(() => removeTmp(dir));
 
-const jsonLines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
 
 describe('charrnn train with a schedule', () => {
   it('cosine: the rate of every reported update follows the closed form, and the summary names it', () => {
