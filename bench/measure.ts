@@ -3,6 +3,7 @@
 //
 // Shape legend: H hidden, V vocab, G gate width (4H lstm, 3H gru, H rnn).
 
+import { gateWidth } from '../src/engine/cells/layer';
 import type { ModelConfig } from '../src/config';
 import type { KernelKind } from '../src/engine/kernels';
 import { nativeUnavailable } from '../src/engine/kernels/native';
@@ -12,7 +13,7 @@ import { nativeUnavailable } from '../src/engine/kernels/native';
  * layer's input width, V for one-hot) + 2*H*V for the output layer. Training = 3 x forward.
  */
 export function forwardFlops(m: ModelConfig, V: number): number {
-  const G = m.model === 'lstm' ? 4 * m.hidden : m.model === 'gru' ? 3 * m.hidden : m.hidden;
+  const G = gateWidth(m.model, m.hidden);
   let f = 0;
   for (let l = 0; l < m.layers; l++) {
     const I = l > 0 ? m.hidden : m.embed > 0 ? m.embed : V;

@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import type { ModelConfig } from '../src/config';
 import { Batcher } from '../src/data/batcher';
 import { readCorpus, splitCorpus } from '../src/data/corpus';
-import type { Kernels } from '../src/engine/kernels/types';
 import { Model } from '../src/engine/model';
 import { Rng } from '../src/engine/rng';
 import { Trainer } from '../src/train/step';
@@ -71,7 +70,6 @@ for (const key of Object.keys(k)) {
     return r;
   };
 }
-void (k as unknown as Kernels);
 
 for (let i = 0; i < 3; i++) trainer.step(0.03); // warm-up: JIT, packed buffers, threads
 time.clear();

@@ -191,10 +191,13 @@ Napi::Value SoftmaxXentBackward(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+/** Threads for elementwise work, as runRows decides (tune(-1, 0) forces the split, as in the tests). */
+int elementThreads(Ctx* c) { return !c->split && splitMinElems.load(std::memory_order_relaxed) > 0 ? 1 : c->threads; }
+
 /** clip(g, c, n): every value of g(n) clipped to [-c, c]. */
 Napi::Value Clip(const Napi::CallbackInfo& info) {
   Ctx* c = ctxOf(info);
-  clipValues(F(c, info, 0), num(info, 1), (long)num(info, 2), c->split ? c->threads : 1);
+  clipValues(F(c, info, 0), num(info, 1), (long)num(info, 2), elementThreads(c));
   return info.Env().Undefined();
 }
 
@@ -204,7 +207,7 @@ Napi::Value Update(const Napi::CallbackInfo& info) {
   const size_t o0 = (size_t)num(info, 2), o1 = (size_t)num(info, 3);
   UpdateJob job{sz(info, 4), F(c, info, 0), F(c, info, 1), o0 ? F(c, info, 2) : nullptr, o1 ? F(c, info, 3) : nullptr,
                 num(info, 5), num(info, 6), num(info, 7), num(info, 8), num(info, 9), num(info, 10), num(info, 11), (long)num(info, 12)};
-  optimizerUpdate(job, c->split ? c->threads : 1);
+  optimizerUpdate(job, elementThreads(c));
   return info.Env().Undefined();
 }
 
@@ -226,7 +229,6 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   auto buf = info[0].As<Napi::ArrayBuffer>();
   Ctx* c = new Ctx();
   c->base = static_cast<uint8_t*>(buf.Data());
-  c->bytes = buf.ByteLength();
   c->isa = isa;
   c->threads = std::max(1, std::min(64, (int)info[1].As<Napi::Number>().Int32Value()));
   c->buffer = Napi::Persistent(buf);

@@ -52,7 +52,6 @@ struct Ctx {
   /** Whether work is split between the threads at all (see productsScale). */
   bool split = true;
   uint8_t* base = nullptr;
-  size_t bytes = 0;
   const IsaTable* isa = nullptr;
   int threads = 1;
   Napi::Reference<Napi::ArrayBuffer> buffer;  // keeps the memory alive as long as the kernels

@@ -30,7 +30,6 @@ class Pool {
   void run(PartFn fn, const void* ctx, int parts, int owners);
   /** Scratch of the calling thread (slot 0 while it holds the pool, else its own). */
   float* callerScratch();
-  int workers() const { return (int)threads_.size(); }
 
  private:
   void workerLoop(int slot);

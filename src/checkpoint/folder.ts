@@ -58,7 +58,7 @@ export function numberedName(iter: number, valLoss: number | null): string {
  * Write the checkpoint text just saved as latest.json under its numbered name too, atomically,
  * then remove the oldest numbered files beyond `keep`. Returns the name written.
  */
-export function keepNumbered(dir: string, checkpoint: string, iter: number, valLoss: number | null, keep: number): string {
+export function keepNumbered(dir: string, checkpoint: string | Uint8Array, iter: number, valLoss: number | null, keep: number): string {
   const name = numberedName(iter, valLoss);
   writeFileAtomic(join(dir, name), checkpoint);
   pruneNumbered(dir, keep);

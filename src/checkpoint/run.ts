@@ -64,9 +64,9 @@ const ARCH_KEYS = ['model', 'hidden', 'layers', 'embed'] as const;
 /** Settings that are part of the run's meaning: resuming follows the saved ones, bit for bit. */
 const FIXED_ON_RESUME = ['seqLength', 'batchSize', 'valFrac', 'seed', 'lrSchedule', 'lrDecay', 'lrDecayAfter', 'lrDecayEvery', 'warmupIters', 'minLr', 'lrDecayIters'] as const;
 
-/** Settings that flags given with --resume change: bounds, reporting, evaluation. */
+/** Settings that flags given with --resume change (besides the bounds): reporting, evaluation. */
 const CHANGEABLE_ON_RESUME: (keyof TrainConfig)[] = [
-  ...['iters', 'epochs', 'time', 'evalEvery', 'evalChars', 'printEvery', 'sampleEvery', 'checkpointDir', 'recover'] as const,
+  ...['evalEvery', 'evalChars', 'printEvery', 'sampleEvery', 'checkpointDir', 'recover'] as const,
   ...['patience', 'keep', 'plotLog', 'sampleTemperature', 'sampleLen'] as const,
 ];
 
@@ -134,11 +134,9 @@ function resumeConfig(opts: RunFlags, file: string): RunConfig {
   // A bound given now replaces the saved ones, as on a new run an explicit --iters or --time
   // replaces the default --epochs: else `--resume --iters 5000` stops at the saved epoch bound.
   if (BOUNDS.some((k) => opts.explicit.has(k))) for (const k of BOUNDS) train[k] = opts.train[k];
-  // bounds: the summary line shows them; reporting and evaluation: said here
-  applyGiven(train, opts.train, CHANGEABLE_ON_RESUME.filter((k) => (BOUNDS as readonly string[]).includes(k)), opts.explicit, []);
-  const before = changes.length;
-  applyGiven(train, opts.train, CHANGEABLE_ON_RESUME.filter((k) => !(BOUNDS as readonly string[]).includes(k)), opts.explicit, changes);
-  const i = changes.findIndex((c, j) => j >= before && c.startsWith('resuming with --eval-chars'));
+  // the bounds are in the summary line; reporting and evaluation changes are said here
+  applyGiven(train, opts.train, CHANGEABLE_ON_RESUME, opts.explicit, changes);
+  const i = changes.findIndex((c) => c.startsWith('resuming with --eval-chars'));
   if (i >= 0) changes[i] += ' (other validation windows: the losses before and after are not comparable)';
   applyGiven(optim, opts.optim, OPTIM_ON_RESUME, opts.explicit, changes);
   const model = { ...ck.model };
@@ -245,7 +243,7 @@ export class RunWriter {
    */
   save(trainer: Trainer, state: RunState, elapsed: number, o: { best: boolean; valLoss: number | null }): void {
     const { checkpointDir: dir, keep } = this.record.config.train;
-    const text = JSON.stringify(this.build(trainer, state, elapsed));
+    const text = Buffer.from(JSON.stringify(this.build(trainer, state, elapsed))); // converted once for every copy
     if (this.o.fresh && !this.savedOnce) {
       if (!o.best) rmSync(join(dir, 'best.json'), { force: true });
       if (this.o.force) pruneNumbered(dir, 0);

@@ -56,7 +56,7 @@ export async function runEval(o: EvalOptions): Promise<number> {
     ids = corpus.ids;
     what = o.files.join(' ');
   } else {
-    ids = rebuildValidation(ck, o.checkpoint);
+    ids = rebuildValidation(ck, o.checkpoint, vocab);
     // as the run evaluated it, so the numbers agree
     streams = Math.max(1, Math.min(ck.config.train?.batchSize ?? 1, Math.floor((ids.length - 1) / 2)));
     what = `the validation split (${streams} stream${streams === 1 ? '' : 's'}, as training evaluates it)`;
@@ -82,7 +82,7 @@ export async function runEval(o: EvalOptions): Promise<number> {
 }
 
 /** The checkpoint's validation split, from its recorded sources, if they are still the same text. */
-function rebuildValidation(ck: ReturnType<typeof readCheckpoint>, file: string): Ids {
+function rebuildValidation(ck: ReturnType<typeof readCheckpoint>, file: string, vocab: Vocab): Ids {
   const d = ck.data;
   const hint = `pass a file to evaluate: ${cliName()} eval FILE`;
   if (!d || d.sources.length === 0 || d.sources.includes('-')) {
@@ -90,7 +90,7 @@ function rebuildValidation(ck: ReturnType<typeof readCheckpoint>, file: string):
   }
   let corpus;
   try {
-    corpus = readCorpus(d.sources, new Vocab(ck.vocab));
+    corpus = readCorpus(d.sources, vocab);
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`cannot rebuild the validation split: ${e.message}; ${hint}`);
     throw e;

@@ -40,6 +40,13 @@ function recordedBatchesPerEpoch(ck: CheckpointJSON): number | null {
   return bpe >= 1 ? bpe : null;
 }
 
+/** The epoch a checkpoint's training reached, fractional (null without training state). */
+export function recordedEpoch(ck: CheckpointJSON): number | null {
+  const st = ck.training;
+  const bpe = recordedBatchesPerEpoch(ck);
+  return st ? (bpe ? st.epoch + st.batchPos / bpe : st.epoch) : null;
+}
+
 /** The kernels `--kernels auto` picks on this machine, and why when it is not native. */
 export function kernelsHere(): { auto: 'native' | 'wasm'; isa: string | null; reason: string | null } {
   const reason = nativeUnavailable();
@@ -64,7 +71,7 @@ export function checkpointInfo(ck: CheckpointJSON, file: string) {
     training: st
       ? {
           iter: st.iter,
-          epoch: bpe ? st.epoch + st.batchPos / bpe : st.epoch,
+          epoch: recordedEpoch(ck)!,
           charsSeen: st.charsSeen,
           seconds: st.elapsed,
           lr: st.lr,

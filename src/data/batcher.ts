@@ -59,7 +59,10 @@ export function batchesPerEpoch(chars: number, B: number, T: number): number {
   return Math.floor(Math.floor((chars - 1) / B) / T);
 }
 
-/** inputs[t*B+b] = data[b*streamLen + start + t], targets the character after it, t < steps. */
+/**
+ * inputs[t*B+b] = data[s_b + start + t], targets the character after it, t < steps; stream b
+ * begins at s_b = starts[b] when given (evaluation windows), else at b * streamLen.
+ */
 export function fillChunk(
   inputs: Int32Array,
   targets: Int32Array,
@@ -68,9 +71,10 @@ export function fillChunk(
   streamLen: number,
   start: number,
   steps: number,
+  starts?: ArrayLike<number>,
 ): void {
   for (let b = 0; b < B; b++) {
-    const base = b * streamLen + start;
+    const base = (starts ? starts[b] : b * streamLen) + start;
     for (let t = 0; t < steps; t++) {
       inputs[t * B + b] = data[base + t];
       targets[t * B + b] = data[base + t + 1];

@@ -46,8 +46,11 @@ export class TrainingRun {
   schedule: Schedule;
   /** The bound in iterations (Infinity without one), and as reported. */
   maxIters: number;
-  totalIters: number | null;
   readonly doVal: boolean;
+  /** The bound in iterations as reported, or null without one. */
+  get totalIters(): number | null {
+    return Number.isFinite(this.maxIters) ? this.maxIters : null;
+  }
   private readonly evalSample: EvalStreams;
   private readonly writer: RunWriter;
   private readonly signals: StopSignals;
@@ -77,7 +80,6 @@ export class TrainingRun {
     let cfg = run.train;
     // Bounds count from the start of the run; a fractional --epochs ends with the batch that crosses it.
     this.maxIters = Math.min(cfg.iters > 0 ? cfg.iters : Infinity, cfg.epochs > 0 ? Math.ceil(cfg.epochs * bpe) : Infinity);
-    this.totalIters = Number.isFinite(this.maxIters) ? this.maxIters : null;
     // The schedule's run-dependent defaults are recorded in the configuration, so a resumed run
     // (even with a new --iters) keeps the same curve.
     this.schedule = resolveSchedule(cfg, run.optim.lr, bpe, this.totalIters);
@@ -115,7 +117,6 @@ export class TrainingRun {
     const { cfg, schedule } = this;
     if (schedule.kind !== 'cosine' || schedule.decayIters <= 0 || cfg.time <= 0 || this.totalIters !== null) return;
     this.maxIters = schedule.decayIters;
-    this.totalIters = schedule.decayIters;
   }
 
   /** Fix --lr-decay-iters at the estimated end of the budget, from this session's measured speed. */
@@ -151,9 +152,7 @@ export class TrainingRun {
   private iteration(): void {
     const { trainer, cfg } = this;
     const lr = this.scheduledRate();
-    const loss = trainer.forwardBackward();
-    const gradNorm = trainer.clip();
-    trainer.update(lr);
+    const { loss, gradNorm } = trainer.step(lr);
     this.state.charsSeen += trainer.ws.B * trainer.ws.T;
     if (!this.lossIsSane(loss)) return; // rolled back (--recover)
     this.report(loss, gradNorm, lr);

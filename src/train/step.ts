@@ -5,7 +5,7 @@
 // Shape legend: B streams, T steps per chunk, V vocab.
 
 import type { Vec } from '../engine/arena';
-import type { Batcher } from '../data/batcher';
+import { fillChunk, type Batcher } from '../data/batcher';
 import { allStreams, type EvalStreams } from './evalset';
 import type { OptimConfig } from '../config';
 import type { Ids } from '../data/corpus';
@@ -99,13 +99,7 @@ export function evaluateStreams(ws: Workspace, data: Ids, streams: EvalStreams):
   let sum = 0;
   for (let start = 0; start < len; start += T) {
     const steps = Math.min(T, len - start);
-    for (let b = 0; b < B; b++) {
-      const base = starts[b] + start;
-      for (let t = 0; t < steps; t++) {
-        ws.inputs[t * B + b] = data[base + t];
-        ws.targets[t * B + b] = data[base + t + 1];
-      }
-    }
+    fillChunk(ws.inputs, ws.targets, data, B, len, start, steps, starts);
     sum += ws.forward(steps);
   }
   ws.resetState();

@@ -8,7 +8,7 @@ import { bestOf, readCheckpoint, type HistoryJSON } from '../checkpoint/format';
 import { writeFileAtomic } from '../io/atomic';
 import type { ModelConfig } from '../config';
 import { UserError } from '../io/errors';
-import { checkpointInfo, countParams, describeModel } from '../commands/info';
+import { countParams, describeModel, recordedEpoch } from '../commands/info';
 import { color, info, isQuiet, warn } from '../io/log';
 import { exitQuietlyOnClosedStdout } from '../io/output';
 import { maxOf } from './axes';
@@ -100,7 +100,7 @@ export async function runPlot(o: PlotOptions): Promise<number> {
     vocabSize: ck.vocab.length,
     sources: ck.data?.sources ?? [],
     iter: st?.iter ?? Math.max(0, maxOf(h.train.map((p) => p[0])), maxOf(h.val.map((p) => p[0]))),
-    epoch: checkpointInfo(ck, o.checkpoint).training?.epoch ?? null,
+    epoch: recordedEpoch(ck),
   };
   const svg = lossSvg(h, { ...plotTitles(meta, h), log: o.log });
   if (o.out === '-') process.stdout.write(svg);
