@@ -16,6 +16,7 @@ import type { Kernels } from './kernels/types';
 import { Layer } from './cells/layer';
 import { ParamBuffer, ParamLayout, type TensorSpec } from './params';
 import type { Rng } from './rng';
+import { fillDropoutMask, maskSeed } from './dropout';
 
 export interface BatchShape {
   B: number;
@@ -236,8 +237,7 @@ export class Workspace {
       cell.forward(L, k, steps);
       if (this.dropped) {
         const mask = this.masks[l];
-        const keep = 1 / (1 - config.dropout); // inverted dropout: no rescaling at test time
-        for (let i = 0; i < M * H; i++) mask[i] = opts.rng!.uniform() < config.dropout ? 0 : keep;
+        fillDropoutMask(mask, maskSeed(opts.rng!), config.dropout, M * H);
         k.mul(this.drops[l], L.outputs(steps), mask, M * H);
       }
     }
