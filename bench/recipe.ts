@@ -18,20 +18,39 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'charrnn');
 
+/** `--model lstm --hidden H --layers L --embed E`, batch 32 x 64 and dropout d, then the optimizer flags. */
+const lstm = (H: number, L: number, E: number, d: number, ...opt: string[]): string[] =>
+  ['--model', 'lstm', '--hidden', String(H), '--layers', String(L), '--embed', String(E), '--batch-size', '32', '--seq-length', '64', '--dropout', String(d), ...opt];
+/** A cosine schedule from lr (after 100 warm-up iterations) to lr/10 at the end of the --time budget. */
+const cosine = (optimizer: string, lr: number, ...more: string[]): string[] =>
+  ['--optimizer', optimizer, '--lr', String(lr), '--lr-schedule', 'cosine', '--warmup-iters', '100', ...more];
+
 /** The candidates: each a name and the train flags that differ from charrnn's defaults. */
 const RECIPES: Record<string, string[]> = {
   defaults: [],
+  // char-rnn's recipe: 2 x 128, one-hot, RMSprop 2e-3, batch 50 x 50, no dropout
+  'charrnn-2x128-rmsprop': ['--model', 'lstm', '--hidden', '128', '--layers', '2', '--embed', '0', '--optimizer', 'rmsprop', '--lr', '0.002', '--batch-size', '50', '--seq-length', '50', '--dropout', '0'],
+  // min-char-rnn's optimizer at charrnn's old defaults
   'adagrad-2x128-onehot': ['--model', 'lstm', '--hidden', '128', '--layers', '2', '--embed', '0', '--optimizer', 'adagrad', '--lr', '0.03', '--batch-size', '50', '--seq-length', '50', '--dropout', '0'],
-  'adagrad-2x256-e64': ['--hidden', '256', '--layers', '2', '--embed', '64', '--optimizer', 'adagrad', '--lr', '0.03', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.1'],
-  'adagrad-2x256-e64-lr0.05-clipnorm': ['--hidden', '256', '--layers', '2', '--embed', '64', '--optimizer', 'adagrad', '--lr', '0.05', '--clip', '0', '--clip-norm', '1', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.1'],
-  'rmsprop-2x256-e64': ['--hidden', '256', '--layers', '2', '--embed', '64', '--optimizer', 'rmsprop', '--lr', '0.002', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.1'],
-  'adam-2x128-e64': ['--hidden', '128', '--layers', '2', '--embed', '64', '--optimizer', 'adam', '--lr', '0.002', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.1'],
-  'adam-2x256-e64': ['--hidden', '256', '--layers', '2', '--embed', '64', '--optimizer', 'adam', '--lr', '0.002', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.1'],
-  'adam-2x256-e64-cosine': ['--hidden', '256', '--layers', '2', '--embed', '64', '--optimizer', 'adam', '--lr', '0.003', '--lr-schedule', 'cosine', '--warmup-iters', '100', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.1'],
-  'adam-3x256-e64-cosine': ['--hidden', '256', '--layers', '3', '--embed', '64', '--optimizer', 'adam', '--lr', '0.003', '--lr-schedule', 'cosine', '--warmup-iters', '100', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.1'],
-  'adam-2x384-e64-cosine': ['--hidden', '384', '--layers', '2', '--embed', '64', '--optimizer', 'adam', '--lr', '0.002', '--lr-schedule', 'cosine', '--warmup-iters', '100', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.2'],
-  'adam-2x512-e64-cosine': ['--hidden', '512', '--layers', '2', '--embed', '64', '--optimizer', 'adam', '--lr', '0.002', '--lr-schedule', 'cosine', '--warmup-iters', '100', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.25'],
-  'gru-2x256-e64-cosine': ['--model', 'gru', '--hidden', '256', '--layers', '2', '--embed', '64', '--optimizer', 'adam', '--lr', '0.003', '--lr-schedule', 'cosine', '--warmup-iters', '100', '--batch-size', '32', '--seq-length', '64', '--dropout', '0.1'],
+  'adagrad-2x256-e64': lstm(256, 2, 64, 0.1, '--optimizer', 'adagrad', '--lr', '0.03'),
+  'adagrad-2x256-e64-lr0.05-clipnorm': lstm(256, 2, 64, 0.1, '--optimizer', 'adagrad', '--lr', '0.05', '--clip', '0', '--clip-norm', '1'),
+  'adagrad-2x256-e64-cos0.05': lstm(256, 2, 64, 0.1, ...cosine('adagrad', 0.05)),
+  'adagrad-2x256-e64-cos0.1': lstm(256, 2, 64, 0.1, ...cosine('adagrad', 0.1)),
+  'rmsprop-2x256-e64': lstm(256, 2, 64, 0.1, '--optimizer', 'rmsprop', '--lr', '0.002'),
+  'rmsprop-2x256-e64-cos2e-3': lstm(256, 2, 64, 0.1, ...cosine('rmsprop', 0.002)),
+  'adam-2x128-e64': lstm(128, 2, 64, 0.1, '--optimizer', 'adam', '--lr', '0.002'),
+  // PyTorch's best recipe at 3 and 10 minutes (the issue's peer): constant Adam 2e-3
+  'adam-2x256-e64': lstm(256, 2, 64, 0.1, '--optimizer', 'adam', '--lr', '0.002'),
+  'adam-2x256-e64-cos2e-3': lstm(256, 2, 64, 0.1, ...cosine('adam', 0.002)),
+  'adam-2x256-e64-cosine': lstm(256, 2, 64, 0.1, ...cosine('adam', 0.003)),
+  'adam-2x256-e64-cos5e-3': lstm(256, 2, 64, 0.1, ...cosine('adam', 0.005)),
+  'adam-2x256-e64-d0.2-cos3e-3': lstm(256, 2, 64, 0.2, ...cosine('adam', 0.003)),
+  'adam-2x256-e64-d0.3-cos3e-3': lstm(256, 2, 64, 0.3, ...cosine('adam', 0.003)),
+  'adam-3x256-e64-cosine': lstm(256, 3, 64, 0.1, ...cosine('adam', 0.003)),
+  'adam-2x384-e64-cosine': lstm(384, 2, 64, 0.2, ...cosine('adam', 0.002)),
+  'adam-2x384-e64-d0.3-cos3e-3': lstm(384, 2, 64, 0.3, ...cosine('adam', 0.003)),
+  'adam-2x512-e64-cosine': lstm(512, 2, 64, 0.25, ...cosine('adam', 0.002)),
+  'gru-2x256-e64-cosine': [...lstm(256, 2, 64, 0.1, ...cosine('adam', 0.003)).slice(2), '--model', 'gru'],
 };
 
 function arg(name: string, dflt: string): string {
