@@ -35,9 +35,12 @@ function expectSameState(a: Checkpoint, b: Checkpoint): void {
   expect(b.training.lr).toBe(a.training.lr);
 }
 
-/** Run A straight to 40 iterations; B1 to `stopAt`, then B2 --resume to 40. */
+/**
+ * Run A straight to 40 iterations; B1 to `stopAt`, then B2 --resume to 40. The default cosine
+ * schedule is pinned to end at 40 in both (a first session's bound would otherwise set B's end).
+ */
 function straightAndResumed(name: string, flags: string[], stopAt = 20, engine: string[] = []) {
-  const common = [...TINY, '--seed', '7', ...flags];
+  const common = [...TINY, '--seed', '7', '--lr-decay-iters', '40', ...flags];
   train([...common, ...engine, '--iters', '40', '--eval-every', '20', '--checkpoint-dir', `${name}-A`]);
   train([...common, ...engine, '--iters', String(stopAt), '--eval-every', '20', '--checkpoint-dir', `${name}-B`]);
   const b1 = readJSON(join(dir, `${name}-B`, 'latest.json'));
@@ -48,7 +51,7 @@ function straightAndResumed(name: string, flags: string[], stopAt = 20, engine: 
 
 describe('charrnn train --resume equals an uninterrupted run', () => {
   it('adagrad, wasm kernels', () => {
-    const { a, b } = straightAndResumed('plain', []);
+    const { a, b } = straightAndResumed('plain', ['--optimizer', 'adagrad']);
     expect(a.training.iter).toBe(40);
     expectSameState(a, b);
     expect(b.history).toEqual(a.history);
@@ -60,8 +63,9 @@ describe('charrnn train --resume equals an uninterrupted run', () => {
     expect(b.model.dropout).toBe(0.2);
   });
 
-  it('with the adam optimizer (both moments and the step count)', () => {
-    const { a, b } = straightAndResumed('adam', ['--optimizer', 'adam']);
+  it('with the default optimizer, adam (both moments and the step count), and its cosine warmup', () => {
+    const { a, b } = straightAndResumed('adam', []);
+    expect(a.config.train.warmupIters).toBe(4); // a tenth of the 40 iterations, recorded resolved
     expect(a.optimizer.kind).toBe('adam');
     expect(a.optimizer.slots).toHaveLength(2);
     expect(a.optimizer.step).toBe(40);
@@ -126,7 +130,7 @@ describe('charrnn train --init-from', () => {
     ]);
     // a fresh model starts near the uniform guess ln V; the trained one well below it
     expect(Math.abs(firstLoss(fresh.stdout) - Math.log(V))).toBeLessThan(0.2);
-    expect(firstLoss(init.stdout)).toBeLessThan(Math.log(V) - 0.8);
+    expect(firstLoss(init.stdout)).toBeLessThan(Math.log(V) - 0.6);
     expect(firstLoss(init.stdout)).toBeLessThan(src.history.train[0][2]);
 
     const ck = readJSON(join(dir, 'init', 'latest.json'));
@@ -183,7 +187,8 @@ function trainUntilSignal(args: string[], signal: NodeJS.Signals): Promise<{ cod
 describe('charrnn train: signals', () => {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     it(`${signal} stops after the step, saves latest.json, exits ${code}; --resume continues exactly`, async () => {
-      const flags = [...TINY, '--seed', '11', '--dropout', '0.1', '--print-every', '1', '--eval-every', '1000', '--kernels', 'js'];
+      // the cosine's end pinned: the stopped run's bound is its 10 epochs, the straight run's k + 5 iterations
+      const flags = [...TINY, '--seed', '11', '--dropout', '0.1', '--lr-decay-iters', '1000', '--print-every', '1', '--eval-every', '1000', '--kernels', 'js'];
       const name = signal.toLowerCase();
       const r = await trainUntilSignal(['corpus.txt', ...flags, '--checkpoint-dir', `${name}-B`], signal);
       expect(r.guard).toBe(false);

@@ -64,7 +64,7 @@ describe("temporaries of another run's writes (bug 5)", () => {
 
 describe('--resume with optimization flags (bug 2)', () => {
   beforeAll(() => {
-    ok(['train', 'corpus.txt', ...TINY, '--iters', '10', '--eval-every', '10', '--checkpoint-dir', 'tune', '--quiet', '--kernels', 'js'], dir);
+    ok(['train', 'corpus.txt', ...TINY, '--optimizer', 'adagrad', '--lr-schedule', 'none', '--iters', '10', '--eval-every', '10', '--checkpoint-dir', 'tune', '--quiet', '--kernels', 'js'], dir);
   });
 
   it('applies --lr, --clip, --clip-norm, --reduction and --dropout, and says so for each', () => {
@@ -110,7 +110,7 @@ describe('--resume with optimization flags (bug 2)', () => {
 describe('the loss guard (bug 6)', () => {
   it("lets min-char-rnn's recipe with --reduction mean through its early transient", () => {
     // the recipe the issue reports stopped at iteration 5, "exploded to 14.4"
-    const recipe = ['--model', 'rnn', '--hidden', '100', '--layers', '1', '--batch-size', '1', '--seq-length', '25', '--lr', '0.1', '--seed', '1', '--reduction', 'mean'];
+    const recipe = ['--model', 'rnn', '--hidden', '100', '--layers', '1', '--embed', '0', '--batch-size', '1', '--seq-length', '25', '--optimizer', 'adagrad', '--lr', '0.1', '--lr-schedule', 'none', '--seed', '1', '--reduction', 'mean'];
     const corpus = join(ROOT, 'data', 'tinyshakespeare.txt');
     const r = ok(['train', corpus, ...recipe, '--iters', '60', '--eval-every', '60', '--print-every', '1', '--json', '--checkpoint-dir', 'minchar'], dir);
     const losses = jsonLines(r.stdout).filter((o) => o.type === 'train').map((o) => o.loss);

@@ -58,9 +58,13 @@ describe('learningRate', () => {
 describe('resolveSchedule and scheduleFromFlags', () => {
   const cfg = (over: Partial<TrainConfig>): TrainConfig => ({ ...TRAIN_DEFAULTS, ...over });
 
-  it("cosine defaults: --min-lr = --lr / 10, --lr-decay-iters = the run's bound", () => {
+  it("cosine defaults: --min-lr = --lr / 10, --lr-decay-iters = the run's bound, warmup 100 or a tenth of a short run", () => {
     const s = resolveSchedule(cfg({ lrSchedule: 'cosine' }), 0.02, 50, 4000);
-    expect(s).toMatchObject({ kind: 'cosine', minLr: 0.002, decayIters: 4000, warmupIters: 0 });
+    expect(s).toMatchObject({ kind: 'cosine', minLr: 0.002, decayIters: 4000, warmupIters: 100 });
+    expect(resolveSchedule(cfg({ lrSchedule: 'cosine' }), 0.02, 50, 57)).toMatchObject({ decayIters: 57, warmupIters: 5 });
+    expect(resolveSchedule(cfg({ lrSchedule: 'cosine' }), 0.02, 50, 5)).toMatchObject({ decayIters: 5, warmupIters: 0 });
+    expect(resolveSchedule(cfg({ lrSchedule: 'cosine', time: 180 }), 0.02, 50, null)).toMatchObject({ decayIters: 0, warmupIters: 100 });
+    expect(resolveSchedule(cfg({ lrSchedule: 'cosine', warmupIters: 0 }), 0.02, 50, 4000)).toMatchObject({ warmupIters: 0 });
     expect(resolveSchedule(cfg({ lrSchedule: 'cosine', lrDecayIters: 300, minLr: 0 }), 0.02, 50, 4000)).toMatchObject({ minLr: 0, decayIters: 300 });
   });
 
@@ -77,17 +81,21 @@ describe('resolveSchedule and scheduleFromFlags', () => {
     expect(resolveSchedule(old as TrainConfig, 0.1, 10, null)).toMatchObject({ kind: 'step', decayEvery: 1 });
   });
 
-  it('--lr-decay < 1 alone selects step; --lr-decay 1 or --lr-decay-after alone stay constant, as before', () => {
-    expect(scheduleFromFlags(undefined, 0.97, new Set(['lrDecay']))).toBe('step');
-    expect(scheduleFromFlags(undefined, 1, new Set(['lrDecay', 'lrDecayAfter']))).toBe('none');
-    expect(scheduleFromFlags('cosine', 1, new Set(['warmupIters', 'minLr', 'lrDecayIters']))).toBe('cosine');
+  it('no schedule flag: cosine when the run has an end, constant when it runs until stopped; --lr-decay < 1 alone selects step', () => {
+    expect(scheduleFromFlags(undefined, 1, new Set(), true)).toBe('cosine');
+    expect(scheduleFromFlags(undefined, 1, new Set(), false)).toBe('none');
+    expect(scheduleFromFlags(undefined, 0.97, new Set(['lrDecay']), true)).toBe('step');
+    expect(scheduleFromFlags(undefined, 1, new Set(['lrDecay', 'lrDecayAfter']), false)).toBe('none');
+    expect(scheduleFromFlags(undefined, 1, new Set(['lrDecay', 'lrDecayAfter']), true)).toBe('cosine');
+    expect(scheduleFromFlags('cosine', 1, new Set(['warmupIters', 'minLr', 'lrDecayIters']), true)).toBe('cosine');
+    expect(scheduleFromFlags('none', 1, new Set(), true)).toBe('none');
   });
 
   it("a flag of another schedule is an error naming it and the fix", () => {
-    expect(() => scheduleFromFlags(undefined, 1, new Set(['warmupIters']))).toThrow(/--warmup-iters applies to the cosine schedule, not none; add --lr-schedule cosine/);
-    expect(() => scheduleFromFlags(undefined, 1, new Set(['lrDecayEvery']))).toThrow(/--lr-decay-every applies to the step schedule, not none; add --lr-decay below 1/);
-    expect(() => scheduleFromFlags('cosine', 0.9, new Set(['lrDecay']))).toThrow(/--lr-decay applies to the step schedule, not cosine/);
-    expect(() => scheduleFromFlags('step', 0.9, new Set(['lrDecay', 'minLr']))).toThrow(/--min-lr applies to the cosine schedule, not step/);
+    expect(() => scheduleFromFlags(undefined, 1, new Set(['warmupIters']), false)).toThrow(/--warmup-iters applies to the cosine schedule, not none; add --lr-schedule cosine/);
+    expect(() => scheduleFromFlags(undefined, 1, new Set(['lrDecayEvery']), true)).toThrow(/--lr-decay-every applies to the step schedule, not cosine; add --lr-decay below 1/);
+    expect(() => scheduleFromFlags('cosine', 0.9, new Set(['lrDecay']), true)).toThrow(/--lr-decay applies to the step schedule, not cosine/);
+    expect(() => scheduleFromFlags('step', 0.9, new Set(['lrDecay', 'minLr']), true)).toThrow(/--min-lr applies to the cosine schedule, not step/);
   });
 });
 
@@ -105,7 +113,7 @@ afterAll(() => removeTmp(dir));
 describe('charrnn train with a schedule', () => {
   it('cosine: the rate of every reported update follows the closed form, and the summary names it', () => {
     const r = ok(
-      ['train', 'corpus.txt', ...TINY, '--lr', '0.05', '--lr-schedule', 'cosine', '--warmup-iters', '4', '--min-lr', '0.005', '--iters', '24', '--eval-every', '12', '--print-every', '1', '--json', '--checkpoint-dir', 'cos', '--kernels', 'js'],
+      ['train', 'corpus.txt', ...TINY, '--optimizer', 'adagrad', '--lr', '0.05', '--lr-schedule', 'cosine', '--warmup-iters', '4', '--min-lr', '0.005', '--iters', '24', '--eval-every', '12', '--print-every', '1', '--json', '--checkpoint-dir', 'cos', '--kernels', 'js'],
       dir,
     );
     expect(r.stderr).toContain('adagrad lr 0.05 (cosine schedule: warmup 4 iterations, down to 0.005 at iteration 24)');
@@ -122,7 +130,7 @@ describe('charrnn train with a schedule', () => {
 
   it("step: --lr-decay 0.5 --lr-decay-after 1 --lr-decay-every 2 halves the rate at the ends of epochs 1, 3, 5", () => {
     const r = ok(
-      ['train', 'small.txt', ...TINY, '--lr-decay', '0.5', '--lr-decay-after', '1', '--lr-decay-every', '2', '--iters', '90', '--eval-every', '90', '--print-every', '1', '--json', '--checkpoint-dir', 'step', '--kernels', 'js'],
+      ['train', 'small.txt', ...TINY, '--optimizer', 'adagrad', '--lr-decay', '0.5', '--lr-decay-after', '1', '--lr-decay-every', '2', '--iters', '90', '--eval-every', '90', '--print-every', '1', '--json', '--checkpoint-dir', 'step', '--kernels', 'js'],
       dir,
     );
     const bpe = Number(/(\d+) batches\/epoch/.exec(r.stderr)![1]);
@@ -135,15 +143,20 @@ describe('charrnn train with a schedule', () => {
     }
   });
 
-  it('without schedule flags the rate is constant and the summary says so', () => {
-    const r = ok(['train', 'small.txt', ...TINY, '--iters', '5', '--eval-every', '5', '--checkpoint-dir', 'const'], dir);
-    expect(r.stderr).toContain('adagrad lr 0.03 (constant)');
+  it('without schedule flags the rate follows a cosine to the end of the run; --lr-schedule none keeps it constant', () => {
+    const r = ok(['train', 'small.txt', ...TINY, '--iters', '40', '--eval-every', '40', '--checkpoint-dir', 'cos-default', '--json'], dir);
+    expect(r.stderr).toContain('adam lr 0.008 (cosine schedule: warmup 4 iterations, down to 0.0008 at iteration 40)');
+    const lrs = jsonLines(r.stdout).filter((o) => o.type === 'train').map((o) => o.lr as number);
+    expect(lrs.length).toBeGreaterThan(3);
+    for (let i = 1; i < lrs.length; i++) expect(lrs[i]).toBeLessThan(lrs[i - 1]); // decaying after the warmup
+    const c = ok(['train', 'small.txt', ...TINY, '--iters', '5', '--eval-every', '5', '--checkpoint-dir', 'const', '--lr-schedule', 'none'], dir);
+    expect(c.stderr).toContain('adam lr 0.008 (constant)');
   });
 
   it('bad schedule flags are one-line errors', () => {
     const run = (args: string[]) => charrnn(['train', 'small.txt', ...TINY, '--checkpoint-dir', 'bad', ...args], dir);
     expectUserError(run(['--lr-schedule', 'linear']), /--lr-schedule expects one of none, step, cosine, got "linear"/);
-    expectUserError(run(['--warmup-iters', '10']), /--warmup-iters applies to the cosine schedule, not none/);
+    expectUserError(run(['--warmup-iters', '10', '--lr-schedule', 'step', '--lr-decay', '0.9']), /--warmup-iters applies to the cosine schedule, not step/);
     expectUserError(run(['--lr-schedule', 'cosine', '--epochs', '0']), /--lr-schedule cosine needs a bound to end at: --iters, --epochs or --time, or --lr-decay-iters/);
     expectUserError(run(['--lr-schedule', 'cosine', '--iters', '10', '--warmup-iters', '10']), /--warmup-iters 10 must be below/);
     expectUserError(run(['--lr-decay-every', '0', '--lr-decay', '0.9']), /--lr-decay-every expects an integer >= 1, got "0"/);
@@ -165,7 +178,7 @@ describe('resuming across a schedule is exact', () => {
   const train = (args: string[]) => ok(['train', 'corpus.txt', '--quiet', ...args], dir);
 
   it('cosine with warmup, stopped in the warmup and resumed, ends where a run that never stopped ends', () => {
-    const flags = [...TINY, '--seed', '5', '--optimizer', 'adam', '--lr-schedule', 'cosine', '--warmup-iters', '12', '--lr-decay-iters', '40', '--eval-every', '10'];
+    const flags = [...TINY, '--seed', '5', '--optimizer', 'adam', '--lr', '0.002', '--lr-schedule', 'cosine', '--warmup-iters', '12', '--lr-decay-iters', '40', '--eval-every', '10'];
     train([...flags, '--iters', '40', '--checkpoint-dir', 'cres-A']);
     train([...flags, '--iters', '8', '--checkpoint-dir', 'cres-B']);
     train(['--resume', '--iters', '40', '--checkpoint-dir', 'cres-B']);
@@ -188,7 +201,7 @@ describe('resuming across a schedule is exact', () => {
   });
 
   it("a resumed cosine run keeps the first session's --lr-decay-iters, and refuses another", () => {
-    const flags = [...TINY, '--lr-schedule', 'cosine', '--eval-every', '10'];
+    const flags = [...TINY, '--optimizer', 'adagrad', '--lr-schedule', 'cosine', '--eval-every', '10'];
     train([...flags, '--iters', '10', '--checkpoint-dir', 'ckeep']); // --lr-decay-iters = 10, the run's length
     const r = ok(['train', 'corpus.txt', '--resume', '--iters', '20', '--checkpoint-dir', 'ckeep', '--json', '--print-every', '1'], dir);
     const lrs = jsonLines(r.stdout).filter((o) => o.type === 'train').map((o) => o.lr);

@@ -117,7 +117,7 @@ function resumeConfig(opts: RunFlags, file: string): RunConfig {
     throw new UserError(`checkpoint ${file} does not record its training configuration (config.train, config.optim); use --init-from instead`);
   }
   // A setting the checkpoint predates has its default (and --lr-decay alone meant the step schedule).
-  const train: TrainConfig = { ...TRAIN_DEFAULTS, lrSchedule: impliedSchedule(saved.train.lrDecay ?? 1), ...saved.train };
+  const train: TrainConfig = { ...TRAIN_DEFAULTS, lrSchedule: impliedSchedule(saved.train.lrDecay ?? 1, 'none'), ...saved.train };
   for (const k of FIXED_ON_RESUME) {
     if (opts.explicit.has(k) && opts.train[k] !== train[k]) {
       throw new UserError(`--${kebab(k)} ${opts.train[k]} disagrees with the checkpoint given to --resume (${train[k]}); leave it out to resume`);

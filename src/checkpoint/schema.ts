@@ -94,7 +94,7 @@ export const TRAIN_CONFIG = obj({
   lrDecayAfter: int(0),
   lrSchedule: oneOf(LR_SCHEDULES),
   lrDecayEvery: int(1),
-  warmupIters: int(0),
+  warmupIters: int(0).nullable(),
   minLr: nonNegative.nullable(),
   lrDecayIters: int(0),
   patience: int(0),

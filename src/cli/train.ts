@@ -2,7 +2,7 @@
 // configuration. The work is done in train/train.ts.
 
 import { Command, Option } from '@commander-js/extra-typings';
-import { CELL_KINDS, DEFAULT_LR, LR_SCHEDULES, MODEL_DEFAULTS, OPTIM_DEFAULTS, OPTIMIZER_KINDS, TRAIN_DEFAULTS } from '../config';
+import { AUTO_WARMUP, CELL_KINDS, DEFAULT_LR, LR_SCHEDULES, MODEL_DEFAULTS, OPTIM_DEFAULTS, OPTIMIZER_KINDS, TRAIN_DEFAULTS } from '../config';
 import { UserError } from '../io/errors';
 import { setQuiet } from '../io/log';
 import { scheduleFromFlags } from '../train/schedule';
@@ -19,7 +19,7 @@ function trainOptions() {
     .option('--hidden <n>', 'hidden units per layer (a new run fits the default to the corpus: README, Learning rates and other defaults)', intArg('--hidden', 1, 65536), MODEL_DEFAULTS.hidden)
     .option('--layers <n>', 'stacked recurrent layers (default fitted to the corpus, as --hidden)', intArg('--layers', 1, 64), MODEL_DEFAULTS.layers)
     .option('--embed <n>', 'embedding size (0 = one-hot input)', intArg('--embed', 0, 65536), MODEL_DEFAULTS.embed)
-    .option('--dropout <p>', 'dropout between layers and before the output, 0 <= p < 1 (default raised for a model large for the corpus)', floatArg('--dropout', 0, 0.999999, 'in [0, 1)'), MODEL_DEFAULTS.dropout)
+    .option('--dropout <p>', 'dropout between layers and before the output, 0 <= p < 1 (default raised for a run of many epochs, or a model large for the corpus)', floatArg('--dropout', 0, 0.999999, 'in [0, 1)'), MODEL_DEFAULTS.dropout)
     // data
     .option('--seq-length <n>', 'characters per stream per step (truncated BPTT length)', intArg('--seq-length', 1, 100000), TRAIN_DEFAULTS.seqLength)
     .option('--batch-size <n>', 'parallel streams over the corpus (default lowered so an epoch has at least 20 batches)', intArg('--batch-size', 1, 100000), TRAIN_DEFAULTS.batchSize)
@@ -30,11 +30,11 @@ function trainOptions() {
     .option('--lr-decay <f>', 'multiply the learning rate by f at the end of each epoch from --lr-decay-after on (1 = off)', floatArg('--lr-decay', Number.MIN_VALUE, 1, 'in (0, 1]'), TRAIN_DEFAULTS.lrDecay)
     .option('--lr-decay-after <epochs>', 'first epoch whose end decays the learning rate', intArg('--lr-decay-after', 0), TRAIN_DEFAULTS.lrDecayAfter)
     .addOption(
-      new Option('--lr-schedule <kind>', "none, step (char-rnn's --lr-decay) or cosine (nanoGPT's warmup, then decay to --min-lr); default: step if --lr-decay < 1, else none")
+      new Option('--lr-schedule <kind>', "none, step (char-rnn's --lr-decay) or cosine (nanoGPT's warmup, then decay to --min-lr); default: step if --lr-decay < 1, else cosine to the end of the run (none when the run has no bound)")
         .argParser(choice('--lr-schedule', LR_SCHEDULES)),
     )
     .option('--lr-decay-every <epochs>', 'step: epochs between decays', intArg('--lr-decay-every', 1), TRAIN_DEFAULTS.lrDecayEvery)
-    .option('--warmup-iters <n>', 'cosine: linear warmup over the first n iterations', intArg('--warmup-iters', 0), TRAIN_DEFAULTS.warmupIters)
+    .option('--warmup-iters <n>', `cosine: linear warmup over the first n iterations (default: ${AUTO_WARMUP.iters}, at most a tenth of the run)`, intArg('--warmup-iters', 0))
     .option('--min-lr <rate>', 'cosine: the final learning rate (default: --lr / 10)', floatArg('--min-lr', 0, Infinity, '>= 0'))
     .option('--lr-decay-iters <n>', "cosine: iteration at which the rate reaches --min-lr (0 = the run's last; with only --time, the estimated end of the budget, where the run then stops)", intArg('--lr-decay-iters', 0), TRAIN_DEFAULTS.lrDecayIters)
     .option('--clip <c>', 'clip every gradient value to [-c, c] (0 = off)', floatArg('--clip', 0, Infinity, '>= 0'), OPTIM_DEFAULTS.clip)
@@ -74,6 +74,10 @@ export function trainCommand() {
     const explicit = explicitOptions(cmd);
     if (o.resume && o.initFrom) throw new UserError('--resume and --init-from exclude each other; pick one');
     const resume = o.resume === true ? `${o.checkpointDir}/latest.json` : (o.resume ?? null);
+    // an explicit budget in iterations or time replaces the default epoch bound
+    const epochs = !explicit.has('epochs') && (explicit.has('iters') || explicit.has('time')) ? 0 : o.epochs;
+    const time = o.time ?? TRAIN_DEFAULTS.time;
+    const bounded = o.iters > 0 || epochs > 0 || time > 0 || o.lrDecayIters > 0; // a cosine schedule has an end
     process.exitCode = await runTrain({
       corpus,
       model: { model: o.model, hidden: o.hidden, layers: o.layers, embed: o.embed, dropout: o.dropout },
@@ -89,14 +93,13 @@ export function trainCommand() {
         batchSize: o.batchSize,
         valFrac: o.valFrac,
         iters: o.iters,
-        // an explicit budget in iterations or time replaces the default epoch bound
-        epochs: !explicit.has('epochs') && (explicit.has('iters') || explicit.has('time')) ? 0 : o.epochs,
-        time: o.time ?? TRAIN_DEFAULTS.time,
+        epochs,
+        time,
         lrDecay: o.lrDecay,
         lrDecayAfter: o.lrDecayAfter,
-        lrSchedule: scheduleFromFlags(o.lrSchedule, o.lrDecay, explicit, !!resume),
+        lrSchedule: scheduleFromFlags(o.lrSchedule, o.lrDecay, explicit, bounded, !!resume),
         lrDecayEvery: o.lrDecayEvery,
-        warmupIters: o.warmupIters,
+        warmupIters: o.warmupIters ?? TRAIN_DEFAULTS.warmupIters,
         minLr: o.minLr ?? TRAIN_DEFAULTS.minLr,
         lrDecayIters: o.lrDecayIters,
         patience: o.patience,

@@ -1,8 +1,10 @@
 // Defaults that fit the corpus and the budget. A new run (not --resume, not --init-from) takes
 // every value the user did not give from these rules: the model size (hidden, layers), dropout
-// and the batch size; a flag given always wins. The rules are guard rails at the extremes until
-// the recipe study (issue 12) measures better ones: a corpus of Tiny Shakespeare's size (~1.1 M
-// characters) without --time gets exactly the defaults of config.ts.
+// and the batch size; a flag given always wins. The recipe study (docs/recipes.md) measured the
+// defaults on Tiny Shakespeare (~1 M training characters): 2 x 256 with no dropout for runs of a
+// few epochs, dropout once a run makes many passes over the text. The rules carry that to other
+// corpus sizes and budgets through two numbers: parameters a training character (how easily the
+// model memorises the text) and the passes the run will make over it.
 
 import { kebab, MODEL_DEFAULTS, TRAIN_DEFAULTS, type ModelConfig } from '../config';
 import { ParamLayout } from '../engine/params';
@@ -15,24 +17,31 @@ export const RECIPE_RULES = {
   ladder: [
     { layers: 2, hidden: 32 }, // the floor: a corpus of a few KB gets ~20 k parameters
     { layers: 2, hidden: 64 },
-    { layers: MODEL_DEFAULTS.layers, hidden: MODEL_DEFAULTS.hidden }, // today's default, 2 x 128
-    { layers: 2, hidden: 256, big: true }, // only for a big corpus with the time to train it
+    { layers: 2, hidden: 128 }, // char-rnn's size
+    { layers: MODEL_DEFAULTS.layers, hidden: MODEL_DEFAULTS.hidden }, // the default, 2 x 256: the study's best at 3 and 10 minutes
+    { layers: 2, hidden: 512, big: true }, // only for a big corpus with the time to train it (not measured by the study)
   ] as { layers: number; hidden: number; big?: boolean }[],
-  // A model with more parameters than 8 x the training characters memorises the text: 2 x 128
-  // (~240 k parameters) needs ~30 K characters, 2 x 64 ~8 K (Tiny Shakespeare has 1 M)
+  // A model with more parameters than 8 x the training characters memorises the text: 2 x 256
+  // (~870 k parameters) needs ~110 K characters, 2 x 64 ~8 K (Tiny Shakespeare has 1 M)
   maxParamsPerChar: 8,
-  // A rung marked big needs this much text (10 x Tiny Shakespeare: 2 x 128 no longer sees it all
-  // in a 10-epoch run's worth of updates) ...
+  // A rung marked big needs this much text (10 x Tiny Shakespeare) ...
   bigMinTrainChars: 10_000_000,
   // ... and no --time, or at least this long a budget (a bigger model trains more slowly)
   bigMinBudget: 30 * 60,
-  // Dropout, by parameters a training character, the first row that applies (default 0 below):
-  // Tiny Shakespeare's 2 x 128 has 0.24 and barely overfits in 10 epochs
+  // The passes a --time budget buys: the native kernels on 2 cores train about 3.5e10 / P
+  // characters a second for a model of P parameters (2 x 256: 40,000; 2 x 128 one-hot: 140,000)
+  paramCharsPerSecond: 3.5e10,
+  // Dropout by exposure = passes over the text x parameters a training character, the first row
+  // that applies (none below). Tiny Shakespeare, 2 x 256 (0.87 a character): 3 minutes are ~8
+  // passes (exposure 7, best without dropout: 1.492 against 1.509 with 0.1); the default 10 epochs
+  // 8.7; 10 minutes ~21 passes (exposure 18: 0.2)
   dropout: [
-    { minParamsPerChar: 2, dropout: 0.2 }, // twice as many parameters as characters: memorises within a few epochs
-    { minParamsPerChar: 1, dropout: 0.1 }, // as many: overfits before the default ten epochs end
+    { minExposure: 30, dropout: 0.3 },
+    { minExposure: 12, dropout: 0.2 },
   ],
-  // An epoch of at least 20 batches: B 50 x T 50 on 5 KB would be one batch an epoch (ten
+  // A run with no bound but a patience or Ctrl-C: plan as for the default epochs
+  unboundedEpochs: TRAIN_DEFAULTS.epochs,
+  // An epoch of at least 20 batches: B 32 x T 64 on 5 KB would be one batch an epoch (ten
   // updates in the default ten epochs); the batch shrinks instead, down to 1
   minBatchesPerEpoch: 20,
 };
@@ -45,6 +54,9 @@ export interface RecipeInput {
   vocabSize: number;
   /** --time in seconds; 0 = none. */
   budget: number;
+  /** The run's other bounds: --epochs and --iters (0 = none). */
+  epochs: number;
+  iters: number;
   /** The flags' values (defaults where not given), and which were given. */
   model: ModelConfig;
   batchSize: number;
@@ -55,7 +67,7 @@ export interface RecipeInput {
 export interface Recipe {
   model: ModelConfig;
   batchSize: number;
-  /** "recipe: lstm 2 x 64, dropout 0.2, batch 10: corpus 12 K characters, no --time (--hidden given)" */
+  /** "recipe: lstm 2 x 64, dropout 0.2, batch 10: corpus 12.0 K characters, no --time, ~10 epochs (--hidden as given)" */
   line: string;
 }
 
@@ -79,10 +91,22 @@ export function chooseRecipe(r: RecipeInput): Recipe {
     const fits = rules.ladder.filter((rung) => (!rung.big || bigAllowed) && paramCount(sized(rung), r.vocabSize) <= rules.maxParamsPerChar * r.trainChars);
     model = sized(fits.length ? fits[fits.length - 1] : rules.ladder[0]);
   }
-  const perChar = paramCount(model, r.vocabSize) / Math.max(1, r.trainChars);
-  if (!given('dropout')) model.dropout = rules.dropout.find((row) => perChar >= row.minParamsPerChar)?.dropout ?? MODEL_DEFAULTS.dropout;
   const batchSize = given('batchSize') ? r.batchSize : Math.max(1, Math.min(r.batchSize, Math.floor(r.trainChars / (r.seqLength * rules.minBatchesPerEpoch))));
-  return { model, batchSize, line: describe(r, model, batchSize) };
+  const params = paramCount(model, r.vocabSize);
+  const passes = plannedPasses(r, params, batchSize);
+  const exposure = passes * (params / Math.max(1, r.trainChars));
+  if (!given('dropout')) model.dropout = rules.dropout.find((row) => exposure >= row.minExposure)?.dropout ?? MODEL_DEFAULTS.dropout;
+  return { model, batchSize, line: describe(r, model, batchSize, passes) };
+}
+
+/** The passes over the training text the run's first bound allows (--time at the nominal speed). */
+export function plannedPasses(r: RecipeInput, params: number, batchSize: number): number {
+  const train = Math.max(1, r.trainChars);
+  const bounds: number[] = [];
+  if (r.epochs > 0) bounds.push(r.epochs);
+  if (r.iters > 0) bounds.push((r.iters * batchSize * r.seqLength) / train);
+  if (r.budget > 0) bounds.push((r.budget * RECIPE_RULES.paramCharsPerSecond) / params / train);
+  return bounds.length ? Math.min(...bounds) : RECIPE_RULES.unboundedEpochs;
 }
 
 /** Characters as "5.0 K characters", "1.1 M characters". */
@@ -92,10 +116,11 @@ function size(chars: number): string {
   return `${(chars / 1e6).toFixed(1)} M characters`;
 }
 
-function describe(r: RecipeInput, m: ModelConfig, batchSize: number): string {
+function describe(r: RecipeInput, m: ModelConfig, batchSize: number, passes: number): string {
   const flags = ['hidden', 'layers', 'dropout', 'batchSize'].filter((k) => r.explicit.has(k)).map((k) => '--' + kebab(k));
   const same = m.hidden === MODEL_DEFAULTS.hidden && m.layers === MODEL_DEFAULTS.layers && m.dropout === MODEL_DEFAULTS.dropout && batchSize === TRAIN_DEFAULTS.batchSize;
-  const why = `corpus ${size(r.chars)}, ${r.budget > 0 ? `budget ${formatDuration(r.budget)}` : 'no --time'}`;
+  const epochs = passes >= 10 ? passes.toFixed(0) : passes.toPrecision(2);
+  const why = `corpus ${size(r.chars)}, ${r.budget > 0 ? `budget ${formatDuration(r.budget)}` : 'no --time'}, ~${epochs} epochs`;
   const note = flags.length ? ` (${flags.join(', ')} as given)` : same ? ' (the defaults)' : '';
   return `recipe: ${m.model} ${m.layers} x ${m.hidden}, dropout ${m.dropout}, batch ${batchSize}: ${why}${note}`;
 }

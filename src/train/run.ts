@@ -83,7 +83,7 @@ export class TrainingRun {
     // The schedule's run-dependent defaults are recorded in the configuration, so a resumed run
     // (even with a new --iters) keeps the same curve.
     this.schedule = resolveSchedule(cfg, run.optim.lr, bpe, this.totalIters);
-    if (this.schedule.kind === 'cosine') cfg = { ...cfg, minLr: this.schedule.minLr, lrDecayIters: this.schedule.decayIters };
+    if (this.schedule.kind === 'cosine') cfg = { ...cfg, warmupIters: this.schedule.warmupIters, minLr: this.schedule.minLr, lrDecayIters: this.schedule.decayIters };
     this.cfg = cfg;
     this.endAtSchedule();
     this.doVal = data.val.length > B;

@@ -8,7 +8,7 @@
 //           --lr-decay-iters, and --min-lr after that. With only --time as a bound, --lr-decay-iters
 //           is fixed once by calibrate.ts after a measured stretch (decayIters 0 until then: --lr)
 
-import { impliedSchedule, type LrScheduleKind, type TrainConfig } from '../config';
+import { AUTO_WARMUP, impliedSchedule, TRAIN_DEFAULTS, type LrScheduleKind, type TrainConfig } from '../config';
 import { UserError } from '../io/errors';
 
 /** A schedule with every value resolved (no "default" left to look up). */
@@ -59,7 +59,7 @@ export function learningRate(iter: number, s: Schedule): number {
  * filled in (--min-lr from --lr, --lr-decay-iters from the run's bound in iterations).
  */
 export function resolveSchedule(cfg: TrainConfig, lr: number, batchesPerEpoch: number, totalIters: number | null): Schedule {
-  const kind: LrScheduleKind = cfg.lrSchedule ?? impliedSchedule(cfg.lrDecay);
+  const kind: LrScheduleKind = cfg.lrSchedule ?? impliedSchedule(cfg.lrDecay, 'none'); // a checkpoint from before schedules had names
   const s: Schedule = {
     kind,
     lr,
@@ -67,19 +67,21 @@ export function resolveSchedule(cfg: TrainConfig, lr: number, batchesPerEpoch: n
     decayAfter: cfg.lrDecayAfter,
     decayEvery: cfg.lrDecayEvery ?? 1,
     batchesPerEpoch,
-    warmupIters: cfg.warmupIters ?? 0,
+    warmupIters: cfg.warmupIters ?? 0, // null: set below, once the run's length is known
     minLr: cfg.minLr ?? lr / 10,
     decayIters: cfg.lrDecayIters ?? 0,
   };
   if (kind !== 'cosine') return s;
   if (s.minLr > lr) throw new UserError(`--min-lr ${s.minLr} is above --lr ${lr}; the cosine schedule decays, pick a smaller --min-lr`);
   if (!(s.decayIters > 0)) {
-    if (totalIters === null && cfg.time > 0) return s; // the end of the budget: calibrate.ts fixes it
-    if (totalIters === null) {
+    if (totalIters === null && cfg.time <= 0) {
       throw new UserError('--lr-schedule cosine needs a bound to end at: --iters, --epochs or --time, or --lr-decay-iters');
     }
-    s.decayIters = totalIters;
+    s.decayIters = totalIters ?? 0; // 0: the end of the --time budget, which calibrate.ts fixes
   }
+  // the default warmup: a tenth of a short run at most (with only --time: calibrate.ts keeps the end past it)
+  if (cfg.warmupIters === null) s.warmupIters = s.decayIters > 0 ? Math.min(AUTO_WARMUP.iters, Math.floor(s.decayIters * AUTO_WARMUP.maxShare)) : AUTO_WARMUP.iters;
+  if (s.decayIters === 0) return s;
   if (s.decayIters <= s.warmupIters) {
     const what = cfg.lrDecayIters > 0 ? `--lr-decay-iters ${s.decayIters}` : `the run's ${s.decayIters} iterations (the default --lr-decay-iters)`;
     throw new UserError(`--warmup-iters ${s.warmupIters} must be below ${what}; shorten the warmup`);
@@ -115,13 +117,15 @@ const SCHEDULE_FLAGS: [key: string, flag: string, owner: LrScheduleKind][] = [
 
 /**
  * The schedule the command line asks for: --lr-schedule if given, else 'step' when --lr-decay
- * is below 1 (char-rnn's flags keep working alone), else 'none'. A flag of another schedule is a
+ * is below 1 (char-rnn's flags keep working alone), else the default, cosine, when the run has
+ * an end for it to decay to (`bounded`: --iters, --epochs, --time or --lr-decay-iters), and a
+ * constant rate when it runs until stopped. A flag of another schedule is a
  * one-line error, except char-rnn's `--lr-decay 1` / `--lr-decay-after` without --lr-schedule,
  * which have always meant "no decay". When resuming, the checkpoint's schedule applies: runconfig.ts
  * compares the flags given with it instead (checkpoint/run.ts).
  */
-export function scheduleFromFlags(given: LrScheduleKind | undefined, lrDecay: number, explicit: Set<string>, resuming = false): LrScheduleKind {
-  const kind = given ?? impliedSchedule(lrDecay);
+export function scheduleFromFlags(given: LrScheduleKind | undefined, lrDecay: number, explicit: Set<string>, bounded: boolean, resuming = false): LrScheduleKind {
+  const kind = given ?? impliedSchedule(lrDecay, bounded ? TRAIN_DEFAULTS.lrSchedule : 'none');
   if (resuming) return kind;
   for (const [key, flag, owner] of SCHEDULE_FLAGS) {
     if (!explicit.has(key) || owner === kind) continue;

@@ -64,6 +64,8 @@ function fitRecipe(run: RunConfig, data: RunData, explicit: Set<string>): { run:
     trainChars: data.train.length,
     vocabSize: data.corpus.vocab.size,
     budget: train.time,
+    epochs: train.epochs,
+    iters: train.iters,
     model: run.model,
     batchSize: train.batchSize,
     seqLength: train.seqLength,
