@@ -36,6 +36,11 @@ const RECIPES: Record<string, string[]> = {
   'adagrad-2x256-e64-lr0.05-clipnorm': lstm(256, 2, 64, 0.1, '--optimizer', 'adagrad', '--lr', '0.05', '--clip', '0', '--clip-norm', '1'),
   'adagrad-2x256-e64-cos0.05': lstm(256, 2, 64, 0.1, ...cosine('adagrad', 0.05)),
   'adagrad-2x256-e64-cos0.1': lstm(256, 2, 64, 0.1, ...cosine('adagrad', 0.1)),
+  // Adagrad and RMSprop tuned as Adam is: the default model, no dropout, a cosine to the end of the budget
+  'adagrad-2x256-e64-d0-cos0.05': lstm(256, 2, 64, 0, ...cosine('adagrad', 0.05)),
+  'adagrad-2x256-e64-d0-cos0.1': lstm(256, 2, 64, 0, ...cosine('adagrad', 0.1)),
+  'adagrad-2x256-e64-d0-cos0.2': lstm(256, 2, 64, 0, ...cosine('adagrad', 0.2)),
+  'rmsprop-2x256-e64-d0-cos2e-3': lstm(256, 2, 64, 0, ...cosine('rmsprop', 0.002)),
   'rmsprop-2x256-e64': lstm(256, 2, 64, 0.1, '--optimizer', 'rmsprop', '--lr', '0.002'),
   'rmsprop-2x256-e64-cos2e-3': lstm(256, 2, 64, 0.1, ...cosine('rmsprop', 0.002)),
   'adam-2x128-e64': lstm(128, 2, 64, 0.1, '--optimizer', 'adam', '--lr', '0.002'),
