@@ -53,10 +53,10 @@ export interface OptimConfig {
 
 /** A good learning rate for each optimizer at the default model size (measured on tinyshakespeare). */
 export const DEFAULT_LR: Record<OptimizerKind, number> = {
-  // min-char-rnn's 0.1 suits its batch-1, 100-unit RNN; at batch 50, for LSTM and GRU and for
-  // a 128-unit RNN, 0.1 stalls on the unigram plateau (3.3 nats/char after 200 iterations on
-  // tinyshakespeare) while 0.03 reaches 2.4 (measured; README, "Defaults")
-  adagrad: 0.03,
+  // with the default cosine schedule (warmup, then decay to a tenth), the recipe study's best at
+  // 2 x 256, batch 32 (3 minutes on Tiny Shakespeare: 0.05 1.477, 0.1 1.466, 0.2 1.476); a
+  // constant rate wants less: 0.03 (0.1 stalls on the unigram plateau at batch 50 without a warmup)
+  adagrad: 0.1,
   rmsprop: 2e-3, // char-rnn's default
   // with the default cosine schedule (warmup, then decay to a tenth): the study's best at 2 x 256,
   // batch 32 (3 minutes on Tiny Shakespeare: 2e-3 1.548, 5e-3 1.514, 8e-3 1.509, 1.2e-2 1.514);
@@ -66,8 +66,8 @@ export const DEFAULT_LR: Record<OptimizerKind, number> = {
 };
 
 export const OPTIM_DEFAULTS: OptimConfig = {
-  optimizer: 'adam', // the study: the best tuned Adagrad and RMSprop trail Adam (docs/recipes.md)
-  lr: DEFAULT_LR.adam,
+  optimizer: 'adagrad', // min-char-rnn's, and the study's best: tuned alike, it beat Adam by 0.026 and RMSprop by 0.027 (docs/recipes.md)
+  lr: DEFAULT_LR.adagrad,
   clip: 5, // min-char-rnn, char-rnn and torch-rnn all clip element-wise to +-5
   clipNorm: 0, // off by default
   reduction: 'mean', // report and differentiate nats/char; 'sum' only for min-char-rnn parity
@@ -166,8 +166,9 @@ export const TRAIN_DEFAULTS: TrainConfig = {
 };
 
 /**
- * The warmup when --warmup-iters is not given: Adam at 8e-3 from the first step is rough on fresh
- * weights; 100 iterations are ~3% of a 3-minute run. A run shorter than 10 x that warms up for a
+ * The warmup when --warmup-iters is not given: the default rates (Adagrad 0.1, Adam 8e-3) are high
+ * for fresh weights (at batch 50, Adagrad's 0.1 from the first step stalls on the unigram
+ * plateau); 100 iterations are ~3% of a 3-minute run. A run shorter than 10 x that warms up for a
  * tenth of it (a 50-iteration run: 5).
  */
 export const AUTO_WARMUP = { iters: 100, maxShare: 0.1 };

@@ -81,8 +81,8 @@ describe('charrnn train (human output, wasm kernels)', () => {
       expect(v.every(Number.isFinite), name).toBe(true);
     }
     expect(ck.training.iter).toBe(30);
-    expect(ck.optimizer.kind).toBe('adam'); // the default
-    expect(ck.optimizer.slots).toHaveLength(2);
+    expect(ck.optimizer.kind).toBe('adagrad'); // the default
+    expect(ck.optimizer.slots).toHaveLength(1);
     expect(ck.data.chars).toBe(text.length);
     expect(ck.data.sources).toEqual([join(dir, 'corpus.txt')]);
     expect(ck.history.val.map((p: number[]) => p[0])).toEqual([10, 20, 30]);
@@ -116,11 +116,11 @@ describe('charrnn train --json (js kernels)', () => {
     const val = objs.filter((o) => o.type === 'val');
     expect(train.map((o) => o.iter)).toEqual([10, 20, 30]);
     for (const o of train) expect(Number.isFinite(o.loss)).toBe(true);
-    // the documented default: Adam's rate on a cosine down to a tenth at the run's last iteration
+    // the documented default: Adagrad's rate on a cosine down to a tenth at the run's last iteration
     const lrs = train.map((o) => o.lr);
     for (let i = 1; i < lrs.length; i++) expect(lrs[i]).toBeLessThan(lrs[i - 1]);
-    expect(lrs[0]).toBeLessThanOrEqual(DEFAULT_LR.adam);
-    expect(lrs[lrs.length - 1]).toBeCloseTo(DEFAULT_LR.adam / 10 + 0.5 * (1 + Math.cos((Math.PI * 26) / 27)) * DEFAULT_LR.adam * 0.9, 12);
+    expect(lrs[0]).toBeLessThanOrEqual(DEFAULT_LR.adagrad);
+    expect(lrs[lrs.length - 1]).toBeCloseTo(DEFAULT_LR.adagrad / 10 + 0.5 * (1 + Math.cos((Math.PI * 26) / 27)) * DEFAULT_LR.adagrad * 0.9, 12);
     expect(val.map((o) => o.iter)).toEqual([10, 20, 30]);
     for (const o of val) expect(Number.isFinite(o.valLoss)).toBe(true);
     expect(objs.every((o) => ['train', 'val', 'done'].includes(o.type))).toBe(true);

@@ -72,7 +72,7 @@ function expectSameState(a: Checkpoint, b: Checkpoint): void {
 
 describe('charrnn train --lr-schedule cosine --time', () => {
   it('fixes --lr-decay-iters once, records it, ends at --min-lr (or the time), and resumes exactly', () => {
-    const flags = [...TINY, '--optimizer', 'adagrad', '--lr-schedule', 'cosine', '--warmup-iters', '0', '--min-lr', '0.002', '--eval-every', '20', '--kernels', 'js'];
+    const flags = [...TINY, '--optimizer', 'adagrad', '--lr', '0.03', '--lr-schedule', 'cosine', '--warmup-iters', '0', '--min-lr', '0.002', '--eval-every', '20', '--kernels', 'js'];
     const r = ok(['train', 'corpus.txt', ...flags, '--time', '4s', '--keep', '50', '--json', '--print-every', '1', '--checkpoint-dir', 'A'], dir);
     const line = /cosine schedule: down to 0\.002 at iteration (\d+), the estimated end of the 4s budget \(measured over iterations 1-(\d+)\)/.exec(r.stderr);
     expect(line, r.stderr).not.toBeNull();

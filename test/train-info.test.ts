@@ -38,7 +38,7 @@ describe('charrnn info', () => {
       vocab: { size: vocab.length, chars: String.fromCodePoint(...vocab) },
       training: { iter: 30, charsSeen: 30 * 8 * 16, seconds: ck.training.elapsed, lr: ck.training.lr, bestValLoss: best, evalsSinceBest: ck.training.evalsSinceBest },
       resumable: true,
-      optimizer: { kind: 'adam', step: 30 },
+      optimizer: { kind: 'adagrad', step: 30 },
       history: {
         trainPoints: 3,
         valPoints: 3,
@@ -69,12 +69,12 @@ describe('charrnn info', () => {
     expect(out).toMatch(/training\s+iteration 30, epoch 0\.21, 3,840 characters seen/);
     expect(out).toContain(`best validation ${best.toFixed(4)} nats/char`);
     expect(out).toContain(`at iteration ${ck.history.val[vals.indexOf(best)][0]}`);
-    expect(out).toMatch(/resumable\s+yes \(adam, step 30\)/);
+    expect(out).toMatch(/resumable\s+yes \(adagrad, step 30\)/);
     expect(out).toMatch(/format\s+charrnn-checkpoint version 1, written /);
     expect(out).toMatch(/train\s+seq-length 16, batch-size 8,/);
     expect(out).toContain('lr-schedule cosine');
     expect(out).toContain('lr-decay-iters 30');
-    expect(out).toMatch(/optim\s+optimizer adam, lr 0\.008/);
+    expect(out).toMatch(/optim\s+optimizer adagrad, lr 0\.1/);
   });
 
   it('a weights-only checkpoint with invisible characters in its vocabulary: escaped, and no training state', () => {

@@ -64,7 +64,7 @@ describe("temporaries of another run's writes (bug 5)", () => {
 
 describe('--resume with optimization flags (bug 2)', () => {
   beforeAll(() => {
-    ok(['train', 'corpus.txt', ...TINY, '--optimizer', 'adagrad', '--lr-schedule', 'none', '--iters', '10', '--eval-every', '10', '--checkpoint-dir', 'tune', '--quiet', '--kernels', 'js'], dir);
+    ok(['train', 'corpus.txt', ...TINY, '--optimizer', 'adagrad', '--lr', '0.03', '--lr-schedule', 'none', '--iters', '10', '--eval-every', '10', '--checkpoint-dir', 'tune', '--quiet', '--kernels', 'js'], dir);
   });
 
   it('applies --lr, --clip, --clip-norm, --reduction and --dropout, and says so for each', () => {

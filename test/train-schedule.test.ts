@@ -130,7 +130,7 @@ describe('charrnn train with a schedule', () => {
 
   it("step: --lr-decay 0.5 --lr-decay-after 1 --lr-decay-every 2 halves the rate at the ends of epochs 1, 3, 5", () => {
     const r = ok(
-      ['train', 'small.txt', ...TINY, '--optimizer', 'adagrad', '--lr-decay', '0.5', '--lr-decay-after', '1', '--lr-decay-every', '2', '--iters', '90', '--eval-every', '90', '--print-every', '1', '--json', '--checkpoint-dir', 'step', '--kernels', 'js'],
+      ['train', 'small.txt', ...TINY, '--optimizer', 'adagrad', '--lr', '0.03', '--lr-decay', '0.5', '--lr-decay-after', '1', '--lr-decay-every', '2', '--iters', '90', '--eval-every', '90', '--print-every', '1', '--json', '--checkpoint-dir', 'step', '--kernels', 'js'],
       dir,
     );
     const bpe = Number(/(\d+) batches\/epoch/.exec(r.stderr)![1]);
@@ -145,12 +145,12 @@ describe('charrnn train with a schedule', () => {
 
   it('without schedule flags the rate follows a cosine to the end of the run; --lr-schedule none keeps it constant', () => {
     const r = ok(['train', 'small.txt', ...TINY, '--iters', '40', '--eval-every', '40', '--checkpoint-dir', 'cos-default', '--json'], dir);
-    expect(r.stderr).toContain('adam lr 0.008 (cosine schedule: warmup 4 iterations, down to 0.0008 at iteration 40)');
+    expect(r.stderr).toContain('adagrad lr 0.1 (cosine schedule: warmup 4 iterations, down to 0.01 at iteration 40)');
     const lrs = jsonLines(r.stdout).filter((o) => o.type === 'train').map((o) => o.lr as number);
     expect(lrs.length).toBeGreaterThan(3);
     for (let i = 1; i < lrs.length; i++) expect(lrs[i]).toBeLessThan(lrs[i - 1]); // decaying after the warmup
     const c = ok(['train', 'small.txt', ...TINY, '--iters', '5', '--eval-every', '5', '--checkpoint-dir', 'const', '--lr-schedule', 'none'], dir);
-    expect(c.stderr).toContain('adam lr 0.008 (constant)');
+    expect(c.stderr).toContain('adagrad lr 0.1 (constant)');
   });
 
   it('bad schedule flags are one-line errors', () => {
@@ -201,7 +201,7 @@ describe('resuming across a schedule is exact', () => {
   });
 
   it("a resumed cosine run keeps the first session's --lr-decay-iters, and refuses another", () => {
-    const flags = [...TINY, '--optimizer', 'adagrad', '--lr-schedule', 'cosine', '--eval-every', '10'];
+    const flags = [...TINY, '--optimizer', 'adagrad', '--lr', '0.03', '--lr-schedule', 'cosine', '--eval-every', '10'];
     train([...flags, '--iters', '10', '--checkpoint-dir', 'ckeep']); // --lr-decay-iters = 10, the run's length
     const r = ok(['train', 'corpus.txt', '--resume', '--iters', '20', '--checkpoint-dir', 'ckeep', '--json', '--print-every', '1'], dir);
     const lrs = jsonLines(r.stdout).filter((o) => o.type === 'train').map((o) => o.lr);
