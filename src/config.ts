@@ -138,7 +138,7 @@ export const TRAIN_DEFAULTS: TrainConfig = {
   batchSize: 32, // the study's: more updates a minute than char-rnn's 50 at the same GFLOP/s
   valFrac: 0.1, // torch-rnn and nanoGPT hold out the last 10%
   iters: 0,
-  epochs: 10, // the bundled corpus reaches a validation loss of about 1.64 nats/char in 10 epochs at the default size (README)
+  epochs: 10, // the bundled corpus reaches 1.466 nats/char in 10 epochs (4 min on 2 cores, native kernels) with the defaults (README)
   time: 0,
   lrDecay: 1, // off; char-rnn uses 0.97 after epoch 10
   lrDecayAfter: 10, // char-rnn's learning_rate_decay_after

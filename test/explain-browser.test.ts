@@ -85,7 +85,9 @@ describe.skipIf(!HAVE_CHROMIUM)('the explain page in chromium', () => {
     await expect.poll(() => page.locator('#detail h2').textContent()).toBe(`Character ${i + 1} of ${doc.chars}`);
     const rows = await page.locator('#guesses li').allTextContents();
     expect(rows).toHaveLength(doc.top);
-    const want = doc.characters[i].top.map((g: { char: string; p: number }) => `'${g.char === ' ' ? ' ' : g.char}'${(g.p * 100).toFixed(1)}%`);
+    // the page shows a newline as U+21B5 and a tab as U+21E5 (client.ts, shown())
+    const visible = (c: string) => (c === '\n' ? '\u21b5' : c === '\t' ? '\u21e5' : c);
+    const want = doc.characters[i].top.map((g: { char: string; p: number }) => `'${visible(g.char)}'${(g.p * 100).toFixed(1)}%`);
     expect(rows.map((r) => r.replace(/\s+(?=\d)/, ''))).toEqual(want);
     await shot('explain-surprise.png');
   });
