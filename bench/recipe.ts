@@ -40,6 +40,9 @@ const RECIPES: Record<string, string[]> = {
   'adagrad-2x256-e64-d0-cos0.05': lstm(256, 2, 64, 0, ...cosine('adagrad', 0.05)),
   'adagrad-2x256-e64-d0-cos0.1': lstm(256, 2, 64, 0, ...cosine('adagrad', 0.1)),
   'adagrad-2x256-e64-d0-cos0.2': lstm(256, 2, 64, 0, ...cosine('adagrad', 0.2)),
+  // the 10-minute defaults before and after the 2 x 384 rung (recipe.ts)
+  'adagrad-2x256-e64-d0.2-cos0.1': lstm(256, 2, 64, 0.2, ...cosine('adagrad', 0.1)),
+  'adagrad-2x384-e64-d0.2-cos0.1': lstm(384, 2, 64, 0.2, ...cosine('adagrad', 0.1)),
   'rmsprop-2x256-e64-d0-cos2e-3': lstm(256, 2, 64, 0, ...cosine('rmsprop', 0.002)),
   'rmsprop-2x256-e64': lstm(256, 2, 64, 0.1, '--optimizer', 'rmsprop', '--lr', '0.002'),
   'rmsprop-2x256-e64-cos2e-3': lstm(256, 2, 64, 0.1, ...cosine('rmsprop', 0.002)),

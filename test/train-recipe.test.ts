@@ -38,13 +38,34 @@ describe('chooseRecipe', () => {
     expect(three.line).toBe('recipe: lstm 2 x 256, dropout 0, batch 32: corpus 1.1 M characters, budget 3m00s, ~7.2 epochs (the defaults)');
   });
 
-  it('dropout rises with the passes a budget buys: 0.2 for 10 minutes of Tiny Shakespeare, 0.3 for an hour', () => {
+  it('a budget that buys 2 x 384 enough passes takes it: 10 minutes of Tiny Shakespeare, not 3, not a bound that comes first', () => {
     const ten = chooseRecipe(input(1_115_394, { budget: 600, epochs: 0 }));
-    expect(ten.model).toEqual({ ...MODEL_DEFAULTS, dropout: 0.2 });
-    expect(ten.line).toBe('recipe: lstm 2 x 256, dropout 0.2, batch 32: corpus 1.1 M characters, budget 10m00s, ~24 epochs');
-    expect(chooseRecipe(input(1_115_394, { budget: 3600, epochs: 0 })).model.dropout).toBe(0.3);
-    // the first bound counts: 10 minutes but --epochs 5
-    expect(chooseRecipe(input(1_115_394, { budget: 600, epochs: 5 })).model.dropout).toBe(0);
+    expect(ten.model).toEqual({ ...MODEL_DEFAULTS, hidden: 384, dropout: 0.2 });
+    expect(ten.line).toBe('recipe: lstm 2 x 384, dropout 0.2, batch 32: corpus 1.1 M characters, budget 10m00s, ~11 epochs');
+    const rung = RECIPE_RULES.ladder.find((r) => r.hidden === 384)!;
+    const P384 = paramCount({ ...MODEL_DEFAULTS, hidden: 384 }, 65);
+    // the threshold: the shortest budget that buys minBudgetPasses takes 2 x 384, a second less does not
+    const edge = Math.ceil((rung.minBudgetPasses! * P384 * 1_003_854) / RECIPE_RULES.paramCharsPerSecond);
+    expect(chooseRecipe(input(1_115_394, { budget: edge, epochs: 0 })).model.hidden).toBe(384);
+    expect(chooseRecipe(input(1_115_394, { budget: edge - 1, epochs: 0 })).model.hidden).toBe(256);
+    // the first bound counts: 10 minutes but --epochs 5 (or --iters 1000) keep 2 x 256 without dropout
+    expect(chooseRecipe(input(1_115_394, { budget: 600, epochs: 5 })).model).toEqual(MODEL_DEFAULTS);
+    expect(chooseRecipe(input(1_115_394, { budget: 600, epochs: 0, iters: 1000 })).model).toEqual(MODEL_DEFAULTS);
+    // no --time: epochs alone never take it, however many (the run's length would grow with the model)
+    expect(chooseRecipe(input(1_115_394, { epochs: 50 })).model).toMatchObject({ hidden: 256, dropout: 0.3 });
+    // a corpus too small for 2 x 384 at 8 parameters a character keeps 2 x 256 with any budget
+    expect(chooseRecipe(input(200_000, { budget: 3600, epochs: 0 })).model.hidden).toBe(256);
+    // --hidden given: the rung's layers are not forced on it
+    expect(chooseRecipe(input(1_115_394, { budget: 600, epochs: 0, explicit: new Set(['hidden']) })).model).toMatchObject({ hidden: 256, layers: 2 });
+  });
+
+  it('dropout rises with the passes a budget buys: 0.2 for 10 minutes of Tiny Shakespeare, 0.3 for an hour', () => {
+    expect(chooseRecipe(input(1_115_394, { budget: 600, epochs: 0 })).model.dropout).toBe(0.2);
+    expect(chooseRecipe(input(1_115_394, { budget: 3600, epochs: 0 })).model).toMatchObject({ hidden: 384, dropout: 0.3 });
+    // --hidden 256 given with 10 minutes: 2 x 256 makes ~24 passes, exposure 18
+    const given = chooseRecipe(input(1_115_394, { budget: 600, epochs: 0, explicit: new Set(['hidden']) }));
+    expect(given.model.dropout).toBe(0.2);
+    expect(given.line).toBe('recipe: lstm 2 x 256, dropout 0.2, batch 32: corpus 1.1 M characters, budget 10m00s, ~24 epochs (--hidden as given)');
     // --iters: 10,000 x 32 x 64 characters are ~20 passes over 1 M
     const P = paramCount(MODEL_DEFAULTS, 65);
     const iters = { budget: 0, epochs: 0, iters: 10_000 };
