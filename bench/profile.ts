@@ -4,7 +4,7 @@
 // falls short of its peer. Wall-clock time by default; --cpu counts the process's CPU time
 // instead (steadier on a shared machine, but it adds up the threads' time).
 //
-//   node dist/bench-profile.js [--config C2] [--kernels native] [--threads 2] [--steps 10] [--cpu]
+//   node dist/bench-profile.js [--config C2 | --shape H128,E64,B16,T32] [--kernels native] [--threads 2] [--steps 10] [--cpu]
 //
 // Shape legend: M, K, N generic matrix sizes (products are labelled kind MxKxN).
 
@@ -29,7 +29,13 @@ const CONFIGS: Record<string, { model: ModelConfig; B: number; T: number }> = {
   // the recipe study's 2 x 256 with an embedding and dropout (docs/recipes.md)
   R256: { model: { model: 'lstm', hidden: 256, layers: 2, embed: 64, dropout: 0.1 }, B: 32, T: 64 },
 };
-const name = arg('--config', 'C2');
+// --shape H128,E64,B16,T32: a 2-layer LSTM of the sweep's (bench/sweep.ts), in place of --config
+const shape = arg('--shape', '');
+if (shape) {
+  const v = Object.fromEntries(shape.split(',').map((s) => [s[0], Number(s.slice(1))]));
+  CONFIGS[shape] = { model: { model: 'lstm', hidden: v.H, layers: 2, embed: v.E ?? 0, dropout: 0 }, B: v.B, T: v.T };
+}
+const name = shape || arg('--config', 'C2');
 const c = CONFIGS[name];
 if (!c) throw new Error(`unknown --config ${name} (${Object.keys(CONFIGS).join(', ')})`);
 const [kernels] = availableKernels([arg('--kernels', 'native')]);
@@ -47,10 +53,13 @@ const now = cpu
 const corpus = readCorpus([join(__dirname, '..', 'data', 'tinyshakespeare.txt')]);
 const { train } = splitCorpus(corpus.ids, 0.1);
 const V = corpus.vocab.size;
-const model = new Model(c.model, { config: c.model, vocabSize: V, shapes: [{ B: c.B, T: c.T }], optimizer: name === 'R256' ? 'adam' : 'adagrad', kernels, threads });
+// Adam at the sweep's 2e-3 (0.03, Adagrad's rate, sends Adam's weights far enough to slow the products)
+const adam = name === 'R256' || !!shape;
+const lr = adam ? 2e-3 : 0.03;
+const model = new Model(c.model, { config: c.model, vocabSize: V, shapes: [{ B: c.B, T: c.T }], optimizer: adam ? 'adam' : 'adagrad', kernels, threads });
 const rng = new Rng(1);
 model.init(rng);
-const trainer = new Trainer(model, new Batcher(train, c.B, c.T), { optimizer: name === 'R256' ? 'adam' : 'adagrad', lr: 0.03, clip: 5, clipNorm: 0, reduction: 'mean' }, rng);
+const trainer = new Trainer(model, new Batcher(train, c.B, c.T), { optimizer: adam ? 'adam' : 'adagrad', lr, clip: 5, clipNorm: 0, reduction: 'mean' }, rng);
 
 // Every kernel timed (the kernels object is this backend's own, so it can be wrapped in place).
 const time = new Map<string, { ms: number; calls: number; flops: number }>();
@@ -63,20 +72,21 @@ for (const key of Object.keys(k)) {
     const r = (f as (...a: number[]) => unknown)(...args);
     const dt = now() - t0;
     const product = key.startsWith('matmul');
-    const label = product ? `${key} ${args[3]}x${args[4]}x${args[5]}` : key;
+    const at = key === 'matmulBias' ? 4 : 3; // (out, a, b, [bias,] M, K, N)
+    const label = product ? `${key} ${args[at]}x${args[at + 1]}x${args[at + 2]}` : key;
     const e = time.get(label) ?? { ms: 0, calls: 0, flops: 0 };
     e.ms += dt;
     e.calls++;
-    if (product) e.flops += 2 * args[3] * args[4] * args[5];
+    if (product) e.flops += 2 * args[at] * args[at + 1] * args[at + 2];
     time.set(label, e);
     return r;
   };
 }
 
-for (let i = 0; i < 3; i++) trainer.step(0.03); // warm-up: JIT, packed buffers, threads
+for (let i = 0; i < 3; i++) trainer.step(lr); // warm-up: JIT, packed buffers, threads
 time.clear();
 const t0 = now();
-for (let i = 0; i < steps; i++) trainer.step(0.03);
+for (let i = 0; i < steps; i++) trainer.step(lr);
 const stepMs = (now() - t0) / steps;
 model.close();
 

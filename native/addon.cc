@@ -66,6 +66,14 @@ Napi::Value Product3(const Napi::CallbackInfo& info, int kind) {
   return info.Env().Undefined();
 }
 Napi::Value Matmul(const Napi::CallbackInfo& info) { return Product3(info, NN); }
+/** matmulBias(out, a, b, bias, M, K, N): out = bias (each row) + a b, as fillRows then matmul with acc. */
+Napi::Value MatmulBias(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  Product p{NN, F(c, info, 0), F(c, info, 1), F(c, info, 2), sz(info, 4), sz(info, 5), sz(info, 6), false};
+  p.bias = F(c, info, 3);
+  runProduct(c, p);
+  return info.Env().Undefined();
+}
 Napi::Value MatmulTN(const Napi::CallbackInfo& info) { return Product3(info, TN); }
 Napi::Value MatmulNT(const Napi::CallbackInfo& info) { return Product3(info, NT); }
 
@@ -144,6 +152,21 @@ Napi::Value LstmForward(const Napi::CallbackInfo& info) { return Cell(info, LSTM
 Napi::Value LstmBackward(const Napi::CallbackInfo& info) { return Cell(info, LSTM_B, 6); }
 Napi::Value GruForward(const Napi::CallbackInfo& info) { return Cell(info, GRU_F, 4); }
 Napi::Value GruBackward(const Napi::CallbackInfo& info) { return Cell(info, GRU_B, 7); }
+
+/** lstmLayerForward(hs, cs, gates, Wh, B, H, steps): an LSTM layer's forward time loop (dispatch.h LstmLayer). */
+Napi::Value LstmLayerForward(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  LstmLayer L{F(c, info, 0), F(c, info, 1), F(c, info, 2), nullptr, nullptr, nullptr, F(c, info, 3), sz(info, 4), sz(info, 5), sz(info, 6)};
+  runLstmLayer(c, L, false);
+  return info.Env().Undefined();
+}
+/** lstmLayerBackward(dgates, dc, dhs, gates, cs, Wh, B, H, steps): its backward time loop. */
+Napi::Value LstmLayerBackward(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  LstmLayer L{nullptr, F(c, info, 4), F(c, info, 3), F(c, info, 0), F(c, info, 1), F(c, info, 2), F(c, info, 5), sz(info, 6), sz(info, 7), sz(info, 8)};
+  runLstmLayer(c, L, true);
+  return info.Env().Undefined();
+}
 
 /**
  * hold(1): the b operands of matmul and matmulNT stay as they are until hold(0), so the packed
@@ -238,11 +261,12 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
   const Entry entries[] = {
-      {"matmul", Matmul}, {"matmulTN", MatmulTN}, {"matmulNT", MatmulNT}, {"tanh", Tanh},
+      {"matmul", Matmul}, {"matmulBias", MatmulBias}, {"matmulTN", MatmulTN}, {"matmulNT", MatmulNT}, {"tanh", Tanh},
       {"tanhBackward", TanhBackward}, {"mul", Mul}, {"vexp", Vexp}, {"vsigmoid", Vsigmoid},
       {"fillRows", FillRows}, {"sumRows", SumRows}, {"gatherRows", GatherRows}, {"scatterRows", ScatterRows},
       {"lstmForward", LstmForward}, {"lstmBackward", LstmBackward}, {"gruForward", GruForward},
-      {"gruBackward", GruBackward}, {"softmaxXent", SoftmaxXent}, {"softmaxXentBackward", SoftmaxXentBackward}, {"hold", Hold},
+      {"gruBackward", GruBackward}, {"lstmLayerForward", LstmLayerForward}, {"lstmLayerBackward", LstmLayerBackward},
+      {"softmaxXent", SoftmaxXent}, {"softmaxXentBackward", SoftmaxXentBackward}, {"hold", Hold},
       {"clip", Clip}, {"update", Update},
   };
   for (const auto& e : entries) o.Set(e.name, Napi::Function::New(env, e.fn, e.name, c));

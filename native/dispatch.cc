@@ -84,8 +84,8 @@ void rowPart(const void* c, int part, int parts, float* scratch) {
   if (r0 >= r1) return;
   auto* f = j.f;
   switch (j.kind) {
-    case LSTM_F: j.isa->lstmForward(f[0], f[1], f[2], f[3], r0, r1, j.H); break;
-    case LSTM_B: j.isa->lstmBackward(f[0], f[1], f[2], f[3], f[4], f[5], r0, r1, j.H); break;
+    case LSTM_F: j.isa->lstmForward(f[0], f[1], f[2], f[3], r0, r1, j.H, 0, j.H); break;
+    case LSTM_B: j.isa->lstmBackward(f[0], f[1], f[2], f[3], f[4], f[5], r0, r1, j.H, 0, j.H); break;
     case GRU_F: j.isa->gruForward(f[0], f[1], f[2], f[3], r0, r1, j.H); break;
     case GRU_B: j.isa->gruBackward(f[0], f[1], f[2], f[3], f[4], f[5], f[6], r0, r1, j.H); break;
     case SOFTMAX: j.isa->softmaxRows(f[0], j.ids, j.loss, r0, r1, j.H); break;
@@ -116,7 +116,87 @@ void rowPart(const void* c, int part, int parts, float* scratch) {
   }
 }
 
+struct LayerJob {
+  const IsaTable* isa;
+  LstmLayer L;
+  const float* packed;  // Wh packed for the step's product (forward NN, backward NT), or null
+  Barrier* barrier;
+};
+
+/** Part `part` of the hidden units: its gate columns, its cells, step after step. */
+void lstmForwardPart(const void* ctx, int part, int parts, float* scratch) {
+  const auto& j = *static_cast<const LayerJob*>(ctx);
+  const LstmLayer& L = j.L;
+  const int B = L.B, H = L.H, G = 4 * H;
+  const int u0 = partStart(part, parts, H, UNIT_SPLIT), u1 = partStart(part + 1, parts, H, UNIT_SPLIT);
+  const long bh = (long)B * H, bg = (long)B * G;
+  for (int t = 0; t < L.steps; t++) {
+    float* gates = L.gates + t * bg;
+    // forward: gates = x_t Wx + b (on entry) + h_{t-1} Wh
+    const Product p{NN, gates, L.hs + t * bh, L.Wh, B, H, G, true, j.packed};
+    if (parts == 1) j.isa->product(p, 0, B, 0, G, scratch);
+    else
+      for (int g = 0; g < 4; g++) j.isa->product(p, 0, B, g * H + u0, g * H + u1, scratch);
+    j.isa->lstmForward(L.hs + (t + 1) * bh, L.cs + (t + 1) * bh, gates, L.cs + t * bh, 0, B, H, u0, u1);
+    if (parts > 1) j.barrier->wait();  // h_t whole before the next product reads it
+  }
+}
+
+void lstmBackwardPart(const void* ctx, int part, int parts, float* scratch) {
+  const auto& j = *static_cast<const LayerJob*>(ctx);
+  const LstmLayer& L = j.L;
+  const int B = L.B, H = L.H, G = 4 * H;
+  const int u0 = partStart(part, parts, H, UNIT_SPLIT), u1 = partStart(part + 1, parts, H, UNIT_SPLIT);
+  const long bh = (long)B * H, bg = (long)B * G;
+  for (int t = L.steps - 1; t >= 0; t--) {
+    float* dg = L.dgates + t * bg;
+    // forward: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t); dc becomes dc_{t-1} (own units only)
+    j.isa->lstmBackward(dg, L.dc, L.dhs + (t + 1) * bh, L.gates + t * bg, L.cs + (t + 1) * bh, L.cs + t * bh, 0, B, H, u0, u1);
+    if (parts > 1) j.barrier->wait();  // dgates_t whole before the product reads it
+    // forward: gates = x_t Wx + h_{t-1} Wh + b  =>  dh_{t-1} += dgates Wh^T (own units: what this part reads next)
+    const Product p{NT, L.dhs + t * bh, dg, L.Wh, B, G, H, true, j.packed};
+    j.isa->product(p, 0, B, u0, u1, scratch);
+  }
+}
+
 }  // namespace
+
+void runLstmLayer(Ctx* c, const LstmLayer& L, bool backward) {
+  if (L.steps <= 0 || L.B <= 0 || L.H <= 0) return;
+  const int B = L.B, H = L.H, G = 4 * H;
+  if ((double)B * H * G >= LAYER_MAX_MACS || B < c->isa->smallM) {
+    // big steps: each product and cell split as the kernels called one by one split them (many
+    // parts claimed as threads come free balance a busy core better than the gang's fixed halves);
+    // a few rows (sampling): the product streams long rows of Wh, which unit ranges would cut up
+    const long bh = (long)B * H, bg = (long)B * G;
+    for (int i = 0; i < L.steps; i++) {
+      const int t = backward ? L.steps - 1 - i : i;
+      if (backward) {
+        RowJob cell{c->isa, LSTM_B, {L.dgates + t * bg, L.dc, L.dhs + (t + 1) * bh, L.gates + t * bg, L.cs + (t + 1) * bh, L.cs + t * bh}, nullptr, nullptr, B, H, 0, 1};
+        runRows(c, cell, bh);
+        runProduct(c, Product{NT, L.dhs + t * bh, L.dgates + t * bg, L.Wh, B, G, H, true});
+      } else {
+        runProduct(c, Product{NN, L.gates + t * bg, L.hs + t * bh, L.Wh, B, H, G, true});
+        RowJob cell{c->isa, LSTM_F, {L.hs + (t + 1) * bh, L.cs + (t + 1) * bh, L.gates + t * bg, L.cs + t * bh}, nullptr, nullptr, B, H, 0, 1};
+        runRows(c, cell, bh);
+      }
+    }
+    return;
+  }
+  const Product step = backward ? Product{NT, L.dhs, L.dgates, L.Wh, L.B, G, H, true} : Product{NN, L.gates, L.hs, L.Wh, L.B, H, G, true};
+  LayerJob job{c->isa, L, cachedB(c, step), nullptr};
+  const PartFn fn = backward ? lstmBackwardPart : lstmForwardPart;
+  // split as a step's product would be (runProduct), in whole units of hidden columns
+  const double minMacs = splitMinMacs.load(std::memory_order_relaxed);
+  const bool split = c->threads > 1 && (c->split || minMacs <= 0) && (double)L.B * H * G >= minMacs && H % UNIT_SPLIT == 0;
+  const int parts = split ? std::min(c->threads, H / UNIT_SPLIT) : 1;
+  if (parts > 1) {
+    Barrier barrier(parts);
+    job.barrier = &barrier;
+    if (pool().runGang(fn, &job, parts)) return;
+  }
+  fn(&job, 0, 1, pool().callerScratch());
+}
 
 bool cpuHas(const char* isa) {
 #if defined(__x86_64__)

@@ -34,6 +34,15 @@ constexpr int GRAIN = 4;
 constexpr int GRAIN_MIN_SIZE = 256;
 /** Column splits fall on multiples of this (a multiple of every table's NR and 4 vectors). */
 constexpr int COL_UNIT = 64;
+/** The LSTM layer loops split hidden units in multiples of this (every table's NR and vector width divide it). */
+constexpr int UNIT_SPLIT = 32;
+/**
+ * Steps whose product has at least this many multiply-adds (2 x 512 at batch 32), and steps of
+ * fewer than smallM rows, run as the per-call kernels do, one product and one cell split after
+ * the other: measured no slower there (bench/sweep.ts; sampling 2 x 512 was 7% slower split by
+ * units), and a busy machine's threads balance over many parts.
+ */
+constexpr double LAYER_MAX_MACS = 1 << 25;
 
 /** Products with fewer rows than this use cached packed weights while they are held. */
 constexpr int CACHE_MAX_M = 256;
@@ -88,5 +97,24 @@ bool productsScale(const IsaTable* isa);
 void runProduct(Ctx* c, Product p);
 /** A row job split by rows (unit 1) or ranges (unit), when `work` is big enough. */
 void runRows(Ctx* c, RowJob& job, long work);
+
+/**
+ * An LSTM layer's time loop (kernels/types.ts lstmLayerForward, lstmLayerBackward): per step
+ * the recurrent product and the cell, as cells/lstm.ts calls them, the same bits. Small steps
+ * are split between the threads by hidden units (multiples of UNIT_SPLIT): each thread computes
+ * its units' gate columns and cell, and the threads meet once a step (the next product reads
+ * all of h), instead of two calls and two hand-overs a step from JavaScript.
+ */
+struct LstmLayer {
+  float* hs;        // (steps+1, B, H) slot 0 the carried state
+  float* cs;        // (steps+1, B, H)
+  float* gates;     // (steps, B, 4H) x Wx + b on entry to forward, then the activations
+  float* dgates;    // (steps, B, 4H) backward: written
+  float* dc;        // (B, H) backward: in, the gradient of c; out, of c_0
+  float* dhs;       // (steps+1, B, H) backward: 1..steps from above; dhs[t] += dgates_t Wh^T
+  const float* Wh;  // (H, 4H)
+  int B, H, steps;
+};
+void runLstmLayer(Ctx* c, const LstmLayer& L, bool backward);
 
 }  // namespace charrnn

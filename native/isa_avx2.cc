@@ -1,6 +1,7 @@
 // The kernels compiled for AVX2 + FMA (8 floats a vector, 6 x 16 register tile).
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include "kernels.h"
 #if defined(__x86_64__)

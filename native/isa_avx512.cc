@@ -2,6 +2,7 @@
 // time by addon.cc when the CPU has AVX-512F; the rest of the addon is built for baseline x86-64.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include "kernels.h"
 #if defined(__x86_64__)

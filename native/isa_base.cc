@@ -2,6 +2,7 @@
 // arm64 (4 floats a vector, 6 x 8 register tile). No target pragma: the compiler's baseline.
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <utility>
 #include "kernels.h"
 #define VW 4

@@ -22,6 +22,8 @@ struct Product {
   bool acc;
   /** B already packed whole (packWhole), or null: pack per block into the scratch. */
   const float* packedB = nullptr;
+  /** NN without acc only: out starts as this row (N) in every row instead of 0 (the bias). */
+  const float* bias = nullptr;
 };
 
 /** Floats of per-thread scratch a table's products need (packed panels of A and B). */
@@ -39,10 +41,11 @@ struct IsaTable {
   void (*packWhole)(const Product& p, float* dst);
   /** out[i0:i1, j0:j1] of the product; scratch: SCRATCH_FLOATS, 64-byte aligned. j0 % NR == 0 with packedB. */
   void (*product)(const Product& p, int i0, int i1, int j0, int j1, float* scratch);
-  // Recurrent cells on batch rows [b0, b1) (kernels/types.ts for the semantics).
-  void (*lstmForward)(float* h, float* c, float* gates, const float* cPrev, int b0, int b1, int H);
+  // Recurrent cells on batch rows [b0, b1) (kernels/types.ts for the semantics); LSTM on hidden
+  // units [j0, j1) of those rows (j0 a multiple of the vector width).
+  void (*lstmForward)(float* h, float* c, float* gates, const float* cPrev, int b0, int b1, int H, int j0, int j1);
   void (*lstmBackward)(float* dgates, float* dc, const float* dh, const float* gates, const float* c,
-                       const float* cPrev, int b0, int b1, int H);
+                       const float* cPrev, int b0, int b1, int H, int j0, int j1);
   void (*gruForward)(float* h, float* xg, const float* hg, const float* hPrev, int b0, int b1, int H);
   void (*gruBackward)(float* dxg, float* dhg, float* dhPrev, const float* dh, const float* act, const float* hg,
                       const float* hPrev, int b0, int b1, int H);

@@ -107,6 +107,19 @@ void Pool::run(PartFn fn, const void* ctx, int parts, int owners) {
     return;
   }
   if (parts > MAX_PARTS) parts = MAX_PARTS;  // (the split is part of the job: any count gives the same bits)
+  start(fn, ctx, parts, owners);
+}
+
+bool Pool::runGang(PartFn fn, const void* ctx, int parts) {
+  std::unique_lock<std::mutex> lk(busy_, std::try_to_lock);
+  if (!lk.owns_lock() || parts > MAX_PARTS || (int)threads_.size() + 1 < parts) return false;
+  // every thread claims its own part first and holds one part at a time, so with as many
+  // threads as parts, each part runs on a thread of its own
+  start(fn, ctx, parts, parts);
+  return true;
+}
+
+void Pool::start(PartFn fn, const void* ctx, int parts, int owners) {
   fn_ = fn;
   ctx_ = ctx;
   parts_ = parts;
@@ -124,6 +137,20 @@ void Pool::run(PartFn fn, const void* ctx, int parts, int owners) {
   while (done_.load(std::memory_order_acquire) < parts) {
     cpuRelax();
     if (++spins > 256) std::this_thread::yield();  // a worker was descheduled (busy machine)
+  }
+}
+
+void Barrier::wait() {
+  const int g = gen_.load(std::memory_order_acquire);
+  if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
+    count_.store(0, std::memory_order_relaxed);
+    gen_.store(g + 1, std::memory_order_release);
+    return;
+  }
+  int spins = 0;
+  while (gen_.load(std::memory_order_acquire) == g) {
+    cpuRelax();
+    if (++spins > 4096) std::this_thread::yield();  // a part's thread was descheduled (busy machine)
   }
 }
 

@@ -28,10 +28,19 @@ class Pool {
   void grow(int threads);
   /** Runs parts [0, parts) (parts <= MAX_PARTS) of fn on the workers and the caller; returns when all are done. */
   void run(PartFn fn, const void* ctx, int parts, int owners);
+  /**
+   * Runs parts [0, parts) of fn each on its own thread at the same time (a gang: the parts wait
+   * for each other on a Barrier), the caller taking one; returns when all are done. Returns false,
+   * having run nothing, when that cannot be promised (too few threads, or the pool busy with
+   * another caller): the caller then runs the job as one part.
+   */
+  bool runGang(PartFn fn, const void* ctx, int parts);
   /** Scratch of the calling thread (slot 0 while it holds the pool, else its own). */
   float* callerScratch();
 
  private:
+  /** Publishes the job, claims parts on the caller, returns when all are done (busy_ held). */
+  void start(PartFn fn, const void* ctx, int parts, int owners);
   void workerLoop(int slot);
   void claim(int slot, uint32_t job, float* scratch);
   bool tryClaim(int p, uint32_t job, float* scratch);
@@ -49,6 +58,21 @@ class Pool {
   const void* ctx_ = nullptr;
   std::mutex m_;
   std::condition_variable cv_;
+};
+
+/**
+ * The parts of a gang job (Pool::runGang) meet here between steps: wait() returns when all n
+ * have arrived. It spins (a step takes microseconds), yielding the core after a while.
+ */
+class Barrier {
+ public:
+  explicit Barrier(int n) : n_(n) {}
+  void wait();
+
+ private:
+  const int n_;
+  std::atomic<int> count_{0};
+  std::atomic<int> gen_{0};
 };
 
 /** The process's pool (never destroyed: workers are detached-safe at exit). */

@@ -99,6 +99,25 @@ describe.skipIf(NATIVE_MISSING !== null)(`native kernels${NATIVE_SKIP_NOTE}`, ()
       });
     });
 
+    it('matmulBias: the same bits as fillRows then matmul with acc, on every thread count', () => {
+      const cases: [number, number, number][] = [[2048, 64, 512], [512, 128, 65], [1, 128, 512], [3, 40, 70], [13, 0, 33], [50, 300, 2048], [37, 17, 45]];
+      cases.forEach(([M, K, N], s) => {
+        const outs = onEach(900 + s, (be, fill) => {
+          const a = fill(M * K), w = fill(K * N), bias = fill(N);
+          const fused = fill(M * N), plain = fill(M * N); // start as noise: both must overwrite it
+          be.kernels.matmulBias!(fused, a, w, bias, M, K, N);
+          be.kernels.fillRows(plain, bias, M, N);
+          be.kernels.matmul(plain, a, w, M, K, N, true);
+          return { fused, plain, bias };
+        });
+        for (const o of outs) {
+          expect(bitsEqual(o.fused, outs[0].plain), `${M}x${K}x${N}`).toBe(true);
+          expect(bitsEqual(o.plain, outs[0].plain), `${M}x${K}x${N} fill + matmul`).toBe(true);
+        }
+        if (K === 0) expect(outs[0].fused.subarray(0, N)).toEqual(outs[0].bias); // no product: the bias alone
+      });
+    });
+
     it('recurrent cells, softmax, tanh, mul, sumRows and the row kernels split: bit-identical', () => {
       for (const [B, H] of [[2, 3], [5, 8], [50, 128], [7, 33], [64, 512]]) {
         const results = onEach(B * 100 + H, (be, fill, ints) => {
@@ -141,6 +160,84 @@ describe.skipIf(NATIVE_MISSING !== null)(`native kernels${NATIVE_SKIP_NOTE}`, ()
           r.arrays.forEach((x, i) => expect(bitsEqual(x, results[0].arrays[i]), `B=${B} H=${H} output ${i}`).toBe(true));
           expect(r.loss).toBe(results[0].loss);
         }
+      }
+    });
+  });
+
+  describe.each(isas)('%s build: the LSTM layer loops', (isa) => {
+    const bes: NativeBackend[] = [];
+    let old: ReturnType<typeof tuneNative>;
+    beforeAll(() => {
+      for (const t of [1, 2, 3]) bes.push(createNativeBackend(BYTES / 4, t, { isa }));
+      old = tuneNative({ splitMinMacs: 0, splitMinElems: 0 }); // split every layer whose H allows it
+    });
+    afterAll(() => {
+      tuneNative(old);
+      for (const be of bes) be.close();
+    });
+
+    it('equal the per-step loops of cells/lstm.ts bit for bit on 1, 2 and 3 threads (units split in 32s; H = 100 whole)', () => {
+      // [B, H, steps]: H 32 is one unit, 96 three (a part each on 3 threads), 100 not a multiple of 32;
+      // 33 x 512 a step big enough (LAYER_MAX_MACS) for the per-call splits, as B < 4 (sampling) is
+      for (const [B, H, steps] of [[1, 32, 3], [1, 64, 3], [3, 128, 5], [1, 512, 3], [4, 128, 3], [16, 128, 7], [5, 96, 4], [4, 100, 3], [2, 256, 6], [33, 192, 2], [33, 512, 2]]) {
+        const G = 4 * H;
+        const runs = bes.map((be) => {
+          const k = be.kernels;
+          const arena = new Arena('f32', be.buffer, be.base);
+          const r = rng(B * 1000 + H + steps);
+          const fill = (n: number, scale = 1) => {
+            const v = arena.floats(n) as Float32Array;
+            for (let i = 0; i < n; i++) v[i] = (r() * 2 - 1) * scale;
+            return v;
+          };
+          const Wh = fill(H * G, 1 / Math.sqrt(H));
+          const xg = fill(steps * B * G, 2);
+          const up = fill((steps + 1) * B * H); // the gradient from above (slot 0 unused)
+          const state = fill(2 * B * H, 0.5); // h_0, c_0
+          const dc0 = fill(B * H, 0.1);
+          /** One forward and backward, by the layer kernels or by the per-step kernels (lstm.ts's loops). */
+          const run = (layer: boolean) => {
+            const floats = (n: number) => arena.floats(n) as Float32Array;
+            const hs = floats((steps + 1) * B * H), cs = floats((steps + 1) * B * H);
+            const gates = floats(steps * B * G), dgates = floats(steps * B * G);
+            const dhs = floats((steps + 1) * B * H), dc = floats(B * H);
+            gates.set(xg);
+            hs.set(state.subarray(0, B * H));
+            cs.set(state.subarray(B * H));
+            dhs.set(up);
+            dhs.fill(0, 0, B * H);
+            dc.set(dc0);
+            const at = (v: Float32Array, w: number, t: number) => v.subarray(t * B * w, (t + 1) * B * w);
+            k.weightsBegin!();
+            if (layer) k.lstmLayerForward!(hs, cs, gates, Wh, B, H, steps);
+            else
+              for (let t = 0; t < steps; t++) {
+                k.matmul(at(gates, G, t), at(hs, H, t), Wh, B, H, G, true);
+                k.lstmForward(at(hs, H, t + 1), at(cs, H, t + 1), at(gates, G, t), at(cs, H, t), B, H);
+              }
+            k.weightsEnd!();
+            k.weightsBegin!();
+            if (layer) k.lstmLayerBackward!(dgates, dc, dhs, gates, cs, Wh, B, H, steps);
+            else
+              for (let t = steps - 1; t >= 0; t--) {
+                k.lstmBackward(at(dgates, G, t), dc, at(dhs, H, t + 1), at(gates, G, t), at(cs, H, t + 1), at(cs, H, t), B, H);
+                k.matmulNT(at(dhs, H, t), at(dgates, G, t), Wh, B, G, H, true);
+              }
+            k.weightsEnd!();
+            return [hs, cs, gates, dgates, dhs, dc];
+          };
+          return { layer: run(true), steps: run(false) };
+        });
+        const want = runs[0].steps;
+        // the loops did something: the state moved and a gradient reached h_0
+        expect(want[0].subarray(steps * B * H).some((x, i) => x !== 0 && x !== want[0][i])).toBe(true);
+        expect(want[4].subarray(0, B * H).some((x) => x !== 0)).toBe(true);
+        runs.forEach((run, t) =>
+          ['hs', 'cs', 'gates', 'dgates', 'dhs', 'dc'].forEach((name, i) => {
+            expect(bitsEqual(run.layer[i], want[i]), `B=${B} H=${H} steps=${steps}, ${t + 1} threads, layer ${name}`).toBe(true);
+            expect(bitsEqual(run.steps[i], want[i]), `B=${B} H=${H} steps=${steps}, ${t + 1} threads, per-step ${name}`).toBe(true);
+          }),
+        );
       }
     });
   });

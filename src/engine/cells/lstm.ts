@@ -29,6 +29,8 @@ export const lstmCell: Cell = {
   forward(L, k, steps) {
     const { B, H, xgAt, hsAt, csAt, Wh } = L;
     const G = 4 * H;
+    // the native kernels run the whole loop below in one call (same bits, threads split by units)
+    if (k.lstmLayerForward) return k.lstmLayerForward(L.hs, L.cs!, L.xg, Wh, B, H, steps);
     for (let t = 0; t < steps; t++) {
       const gates = xgAt[t]; // (B, 4H) x Wx + b
       k.matmul(gates, hsAt[t], Wh, B, H, G, true); // + h_{t-1} Wh
@@ -48,6 +50,7 @@ export const lstmCell: Cell = {
     const G = 4 * H;
     dhs.fill(0, 0, B * H);
     dc!.fill(0); // truncated BPTT: no gradient flows in from the next chunk
+    if (k.lstmLayerBackward) return k.lstmLayerBackward(L.dxg, dc!, L.dhs, L.xg, L.cs!, Wh, B, H, steps);
     for (let t = steps - 1; t >= 0; t--) {
       const dgates = dxgAt[t];
       // forward: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t); dc becomes dc_{t-1}

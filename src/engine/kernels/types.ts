@@ -21,6 +21,11 @@ export interface Kernels {
 
   /** out(M,N) = (acc ? out : 0) + a(M,K) @ b(K,N). */
   matmul(out: Vec, a: Vec, b: Vec, M: number, K: number, N: number, acc: boolean): void;
+  /**
+   * Optional (native): out(M,N) = bias(N) in every row + a(M,K) @ b(K,N), the same bits as
+   * fillRows then matmul with acc, without writing out twice (the input and output layers).
+   */
+  matmulBias?(out: Vec, a: Vec, b: Vec, bias: Vec, M: number, K: number, N: number): void;
   /** out(M,N) += a(K,M)^T @ b(K,N). Weight gradients: dW += X^T dY. Always accumulates. */
   matmulTN(out: Vec, a: Vec, b: Vec, M: number, K: number, N: number): void;
   /** out(M,N) = (acc ? out : 0) + a(M,K) @ b(N,K)^T. Input gradients: dX = dY W^T. */
@@ -74,6 +79,21 @@ export interface Kernels {
   softmaxXent(probs: Vec, targets: Int32Array | null, M: number, V: number): number;
   /** dlogits(M,V) writes (probs - onehot(target)) * scale; dlogits may alias probs. */
   softmaxXentBackward(dlogits: Vec, probs: Vec, targets: Int32Array, scale: number, M: number, V: number): void;
+
+  /**
+   * Optional (native): an LSTM layer's whole forward time loop in one call, the same bits as
+   * cells/lstm.ts's loop over matmul and lstmForward. gates(steps,B,4H) holds x Wx + b on entry
+   * and the activations on exit; hs(steps+1,B,H) and cs(steps+1,B,H) hold the carried state in
+   * slot 0, and slots 1..steps are written. Wh is (H,4H).
+   */
+  lstmLayerForward?(hs: Vec, cs: Vec, gates: Vec, Wh: Vec, B: number, H: number, steps: number): void;
+  /**
+   * Optional (native): the backward time loop, the same bits as cells/lstm.ts's loop over
+   * lstmBackward and matmulNT. Writes dgates(steps,B,4H); dc(B,H) holds the gradient of c_steps
+   * on entry and of c_0 on exit; dhs(steps+1,B,H) holds the gradient from above in 1..steps, and
+   * dhs[t] += dgates_t Wh^T for t = steps-1 .. 0. gates and cs as forward left them.
+   */
+  lstmLayerBackward?(dgates: Vec, dc: Vec, dhs: Vec, gates: Vec, cs: Vec, Wh: Vec, B: number, H: number, steps: number): void;
 
   /**
    * Optional hint (native): from weightsBegin() to weightsEnd() the b operands of matmul and

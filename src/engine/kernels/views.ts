@@ -30,6 +30,11 @@ export interface PointerKernels {
   /** The loss, or -(1 + row) of the first target out of range; targets 0 means none. */
   softmaxXent(probs: number, targets: number, M: number, V: number): number;
   softmaxXentBackward(dlogits: number, probs: number, targets: number, scale: number, M: number, V: number): number;
+  /** Optional: Kernels.matmulBias. */
+  matmulBias?(out: number, a: number, b: number, bias: number, M: number, K: number, N: number): void;
+  /** Optional: Kernels.lstmLayerForward and lstmLayerBackward. */
+  lstmLayerForward?(hs: number, cs: number, gates: number, Wh: number, B: number, H: number, steps: number): void;
+  lstmLayerBackward?(dgates: number, dc: number, dhs: number, gates: number, cs: number, Wh: number, B: number, H: number, steps: number): void;
   /** Optional: 1 while the b operands of matmul and matmulNT stay constant, 0 after (Kernels.weightsBegin). */
   hold?(on: number): void;
   /** Optional: Kernels.clip and Kernels.update (slot offsets 0 = none). */
@@ -164,6 +169,30 @@ export function viewKernels(name: 'wasm' | 'native', ex: PointerKernels, buffer:
               f32(p, n, 'update', 'p'), f32(g, n, 'update', 'g'), s0 ? f32(s0, n, 'update', 's0') : 0, s1 ? f32(s1, n, 'update', 's1') : 0,
               kind, lr, eps, decay, b1, b2, c1, c2, n,
             ),
+        }
+      : {}),
+    ...(ex.matmulBias
+      ? {
+          matmulBias: (out: Vec, a: Vec, b: Vec, bias: Vec, M: number, K: number, N: number) =>
+            ex.matmulBias!(f32(out, M * N, 'matmulBias', 'out'), f32(a, M * K, 'matmulBias', 'a'), f32(b, K * N, 'matmulBias', 'b'), f32(bias, N, 'matmulBias', 'bias'), M, K, N),
+        }
+      : {}),
+    ...(ex.lstmLayerForward && ex.lstmLayerBackward
+      ? {
+          lstmLayerForward: (hs: Vec, cs: Vec, gates: Vec, Wh: Vec, B: number, H: number, steps: number) => {
+            const n = (steps + 1) * B * H;
+            const k = 'lstmLayerForward';
+            ex.lstmLayerForward!(f32(hs, n, k, 'hs'), f32(cs, n, k, 'cs'), f32(gates, steps * B * 4 * H, k, 'gates'), f32(Wh, H * 4 * H, k, 'Wh'), B, H, steps);
+          },
+          lstmLayerBackward: (dgates: Vec, dc: Vec, dhs: Vec, gates: Vec, cs: Vec, Wh: Vec, B: number, H: number, steps: number) => {
+            const n = (steps + 1) * B * H;
+            const g = steps * B * 4 * H;
+            const k = 'lstmLayerBackward';
+            ex.lstmLayerBackward!(
+              f32(dgates, g, k, 'dgates'), f32(dc, B * H, k, 'dc'), f32(dhs, n, k, 'dhs'), f32(gates, g, k, 'gates'), f32(cs, n, k, 'cs'),
+              f32(Wh, H * 4 * H, k, 'Wh'), B, H, steps,
+            );
+          },
         }
       : {}),
     ...(ex.hold
