@@ -161,28 +161,32 @@ void lstmBackwardPart(const void* ctx, int part, int parts, float* scratch) {
 
 }  // namespace
 
+/** The layer's loop as the kernels called one by one run it: each product and cell split on its own. */
+void lstmLayerByCalls(Ctx* c, const LstmLayer& L, bool backward) {
+  const int B = L.B, H = L.H, G = 4 * H;
+  const long bh = (long)B * H, bg = (long)B * G;
+  for (int i = 0; i < L.steps; i++) {
+    const int t = backward ? L.steps - 1 - i : i;
+    float *h = L.hs + (t + 1) * bh, *cell = L.cs + (t + 1) * bh, *cPrev = L.cs + t * bh, *gates = L.gates + t * bg;
+    if (backward) {
+      RowJob job{c->isa, LSTM_B, {L.dgates + t * bg, L.dc, L.dhs + (t + 1) * bh, gates, cell, cPrev}, nullptr, nullptr, B, H, 0, 1};
+      runRows(c, job, bh);
+      runProduct(c, Product{NT, L.dhs + t * bh, L.dgates + t * bg, L.Wh, B, G, H, true});
+    } else {
+      runProduct(c, Product{NN, gates, L.hs + t * bh, L.Wh, B, H, G, true});
+      RowJob job{c->isa, LSTM_F, {h, cell, gates, cPrev}, nullptr, nullptr, B, H, 0, 1};
+      runRows(c, job, bh);
+    }
+  }
+}
+
 void runLstmLayer(Ctx* c, const LstmLayer& L, bool backward) {
   if (L.steps <= 0 || L.B <= 0 || L.H <= 0) return;
-  const int B = L.B, H = L.H, G = 4 * H;
-  if ((double)B * H * G >= LAYER_MAX_MACS || B < c->isa->smallM) {
-    // big steps: each product and cell split as the kernels called one by one split them (many
-    // parts claimed as threads come free balance a busy core better than the gang's fixed halves);
-    // a few rows (sampling): the product streams long rows of Wh, which unit ranges would cut up
-    const long bh = (long)B * H, bg = (long)B * G;
-    for (int i = 0; i < L.steps; i++) {
-      const int t = backward ? L.steps - 1 - i : i;
-      if (backward) {
-        RowJob cell{c->isa, LSTM_B, {L.dgates + t * bg, L.dc, L.dhs + (t + 1) * bh, L.gates + t * bg, L.cs + (t + 1) * bh, L.cs + t * bh}, nullptr, nullptr, B, H, 0, 1};
-        runRows(c, cell, bh);
-        runProduct(c, Product{NT, L.dhs + t * bh, L.dgates + t * bg, L.Wh, B, G, H, true});
-      } else {
-        runProduct(c, Product{NN, L.gates + t * bg, L.hs + t * bh, L.Wh, B, H, G, true});
-        RowJob cell{c->isa, LSTM_F, {L.hs + (t + 1) * bh, L.cs + (t + 1) * bh, L.gates + t * bg, L.cs + t * bh}, nullptr, nullptr, B, H, 0, 1};
-        runRows(c, cell, bh);
-      }
-    }
-    return;
-  }
+  const int H = L.H, G = 4 * H;
+  // big steps: many parts claimed as threads come free balance a busy core better than the
+  // gang's fixed shares; a few rows (sampling): the product streams whole rows of Wh, which
+  // unit ranges would cut up
+  if ((double)L.B * H * G >= LAYER_MAX_MACS || L.B < c->isa->smallM) return lstmLayerByCalls(c, L, backward);
   const Product step = backward ? Product{NT, L.dhs, L.dgates, L.Wh, L.B, G, H, true} : Product{NN, L.gates, L.hs, L.Wh, L.B, H, G, true};
   LayerJob job{c->isa, L, cachedB(c, step), nullptr};
   const PartFn fn = backward ? lstmBackwardPart : lstmForwardPart;
