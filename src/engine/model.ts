@@ -242,11 +242,7 @@ export class Workspace {
       }
     }
     const top = this.dropped ? this.drops[this.layers.length - 1] : this.layers[this.layers.length - 1].outputs(steps);
-    if (k.matmulBias) k.matmulBias(this.probs, top, model.params.t['out.W'], model.params.t['out.b'], M, H, V);
-    else {
-      k.fillRows(this.probs, model.params.t['out.b'], M, V);
-      k.matmul(this.probs, top, model.params.t['out.W'], M, H, V, true);
-    }
+    k.matmulBias(this.probs, top, model.params.t['out.W'], model.params.t['out.b'], M, H, V);
     if (opts.logits) for (let i = 0; i < M * V; i++) opts.logits[i] = this.probs[i];
     const loss = k.softmaxXent(this.probs, opts.withTargets === false ? null : this.targets, M, V);
     this.pending = steps;

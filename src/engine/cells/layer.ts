@@ -104,10 +104,9 @@ export class Layer {
   /** xg = x Wx + b for all steps at once: one large product, or a gather for one-hot ids. */
   project(k: Kernels, x: Vec | null, ids: Int32Array | null, steps: number): void {
     const M = steps * this.B;
-    if (x && k.matmulBias) return k.matmulBias(this.xg, x, this.Wx, this.b, M, this.D, this.G); // the same bits, one pass over xg
+    if (x) return k.matmulBias(this.xg, x, this.Wx, this.b, M, this.D, this.G);
     k.fillRows(this.xg, this.b, M, this.G);
-    if (x) k.matmul(this.xg, x, this.Wx, M, this.D, this.G, true);
-    else k.gatherRows(this.xg, ids!, this.Wx, M, this.G, true);
+    k.gatherRows(this.xg, ids!, this.Wx, M, this.G, true);
   }
 
   /**

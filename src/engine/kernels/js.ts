@@ -24,6 +24,11 @@ export const jsKernels: Kernels = {
     }
   },
 
+  matmulBias(out, a, b, bias, M, K, N) {
+    jsKernels.fillRows(out, bias, M, N);
+    jsKernels.matmul(out, a, b, M, K, N, true);
+  },
+
   matmulTN(out, a, b, M, K, N) {
     // out[i,j] += sum_k a[k,i] * b[k,j]
     for (let k = 0; k < K; k++) {

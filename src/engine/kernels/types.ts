@@ -22,10 +22,10 @@ export interface Kernels {
   /** out(M,N) = (acc ? out : 0) + a(M,K) @ b(K,N). */
   matmul(out: Vec, a: Vec, b: Vec, M: number, K: number, N: number, acc: boolean): void;
   /**
-   * Optional (native): out(M,N) = bias(N) in every row + a(M,K) @ b(K,N), the same bits as
-   * fillRows then matmul with acc, without writing out twice (the input and output layers).
+   * out(M,N) = bias(N) in every row + a(M,K) @ b(K,N): the same bits as fillRows then matmul with
+   * acc (what js and wasm do); native writes out once (the input and output layers).
    */
-  matmulBias?(out: Vec, a: Vec, b: Vec, bias: Vec, M: number, K: number, N: number): void;
+  matmulBias(out: Vec, a: Vec, b: Vec, bias: Vec, M: number, K: number, N: number): void;
   /** out(M,N) += a(K,M)^T @ b(K,N). Weight gradients: dW += X^T dY. Always accumulates. */
   matmulTN(out: Vec, a: Vec, b: Vec, M: number, K: number, N: number): void;
   /** out(M,N) = (acc ? out : 0) + a(M,K) @ b(N,K)^T. Input gradients: dX = dY W^T. */

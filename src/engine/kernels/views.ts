@@ -88,6 +88,13 @@ export function viewKernels(name: 'wasm' | 'native', ex: PointerKernels, buffer:
     matmulNT(out, a, b, M, K, N, acc) {
       ex.matmulNT(f32(out, M * N, 'matmulNT', 'out'), f32(a, M * K, 'matmulNT', 'a'), f32(b, N * K, 'matmulNT', 'b'), M, K, N, acc ? 1 : 0);
     },
+    matmulBias(out, a, b, bias, M, K, N) {
+      const o = f32(out, M * N, 'matmulBias', 'out'), x = f32(a, M * K, 'matmulBias', 'a'), w = f32(b, K * N, 'matmulBias', 'b');
+      const c = f32(bias, N, 'matmulBias', 'bias');
+      if (ex.matmulBias) return ex.matmulBias(o, x, w, c, M, K, N);
+      ex.fillRows(o, c, M, N); // (wasm) the same bits in two passes
+      ex.matmul(o, x, w, M, K, N, 1);
+    },
     fillRows(out, bias, M, N) {
       ex.fillRows(f32(out, M * N, 'fillRows', 'out'), f32(bias, N, 'fillRows', 'bias'), M, N);
     },
@@ -169,12 +176,6 @@ export function viewKernels(name: 'wasm' | 'native', ex: PointerKernels, buffer:
               f32(p, n, 'update', 'p'), f32(g, n, 'update', 'g'), s0 ? f32(s0, n, 'update', 's0') : 0, s1 ? f32(s1, n, 'update', 's1') : 0,
               kind, lr, eps, decay, b1, b2, c1, c2, n,
             ),
-        }
-      : {}),
-    ...(ex.matmulBias
-      ? {
-          matmulBias: (out: Vec, a: Vec, b: Vec, bias: Vec, M: number, K: number, N: number) =>
-            ex.matmulBias!(f32(out, M * N, 'matmulBias', 'out'), f32(a, M * K, 'matmulBias', 'a'), f32(b, K * N, 'matmulBias', 'b'), f32(bias, N, 'matmulBias', 'bias'), M, K, N),
         }
       : {}),
     ...(ex.lstmLayerForward && ex.lstmLayerBackward
