@@ -116,6 +116,12 @@ void rowPart(const void* c, int part, int parts, float* scratch) {
   }
 }
 
+/** Prefetches columns [c0, c1) of rows x ld floats from m (the next step's share of a (T x B, ...) array). */
+inline void prefetchCols(const float* m, int rows, long ld, int c0, int c1) {
+  for (int r = 0; r < rows; r++)
+    for (int c = c0; c < c1; c += 16) __builtin_prefetch(m + r * ld + c, 1, 3);
+}
+
 struct LayerJob {
   const IsaTable* isa;
   LstmLayer L;
@@ -132,6 +138,9 @@ void lstmForwardPart(const void* ctx, int part, int parts, float* scratch) {
   const long bh = (long)B * H, bg = (long)B * G;
   for (int t = 0; t < L.steps; t++) {
     float* gates = L.gates + t * bg;
+    // the next step's gates (x Wx + b, written long ago, out of the caches) while this one computes
+    if (t + 1 < L.steps)
+      for (int g = 0; g < 4; g++) prefetchCols(gates + bg, B, G, g * H + u0, g * H + u1);
     // forward: gates = x_t Wx + b (on entry) + h_{t-1} Wh
     const Product p{NN, gates, L.hs + t * bh, L.Wh, B, H, G, true, j.packed};
     if (parts == 1) j.isa->product(p, 0, B, 0, G, scratch);
@@ -156,6 +165,40 @@ void lstmBackwardPart(const void* ctx, int part, int parts, float* scratch) {
     // forward: gates = x_t Wx + h_{t-1} Wh + b  =>  dh_{t-1} += dgates Wh^T (own units: what this part reads next)
     const Product p{NT, L.dhs + t * bh, dg, L.Wh, B, G, H, true, j.packed};
     j.isa->product(p, 0, B, u0, u1, scratch);
+  }
+}
+
+/**
+ * Batch rows [b0, b1) of a layer, every step: a stream's recurrence reads only its own row of h
+ * and c, so the parts never wait for each other and never read what another core wrote. Each
+ * part streams all of Wh a step, so this split suits a Wh that stays in every core's L2.
+ */
+void lstmForwardRows(const void* ctx, int part, int parts, float* scratch) {
+  const auto& j = *static_cast<const LayerJob*>(ctx);
+  const LstmLayer& L = j.L;
+  const int B = L.B, H = L.H, G = 4 * H;
+  const int b0 = partStart(part, parts, B, 1), b1 = partStart(part + 1, parts, B, 1);
+  const long bh = (long)B * H, bg = (long)B * G;
+  for (int t = 0; t < L.steps; t++) {
+    float* gates = L.gates + t * bg;
+    // forward: gates = x_t Wx + b (on entry) + h_{t-1} Wh
+    j.isa->product(Product{NN, gates, L.hs + t * bh, L.Wh, B, H, G, true, j.packed}, b0, b1, 0, G, scratch);
+    j.isa->lstmForward(L.hs + (t + 1) * bh, L.cs + (t + 1) * bh, gates, L.cs + t * bh, b0, b1, H, 0, H);
+  }
+}
+
+void lstmBackwardRows(const void* ctx, int part, int parts, float* scratch) {
+  const auto& j = *static_cast<const LayerJob*>(ctx);
+  const LstmLayer& L = j.L;
+  const int B = L.B, H = L.H, G = 4 * H;
+  const int b0 = partStart(part, parts, B, 1), b1 = partStart(part + 1, parts, B, 1);
+  const long bh = (long)B * H, bg = (long)B * G;
+  for (int t = L.steps - 1; t >= 0; t--) {
+    float* dg = L.dgates + t * bg;
+    // forward: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t); dc becomes dc_{t-1}
+    j.isa->lstmBackward(dg, L.dc, L.dhs + (t + 1) * bh, L.gates + t * bg, L.cs + (t + 1) * bh, L.cs + t * bh, b0, b1, H, 0, H);
+    // forward: gates = x_t Wx + h_{t-1} Wh + b  =>  dh_{t-1} += dgates Wh^T
+    j.isa->product(Product{NT, L.dhs + t * bh, dg, L.Wh, B, G, H, true, j.packed}, b0, b1, 0, H, scratch);
   }
 }
 
@@ -189,11 +232,18 @@ void runLstmLayer(Ctx* c, const LstmLayer& L, bool backward) {
   if ((double)L.B * H * G >= LAYER_MAX_MACS || L.B < c->isa->smallM) return lstmLayerByCalls(c, L, backward);
   const Product step = backward ? Product{NT, L.dhs, L.dgates, L.Wh, L.B, G, H, true} : Product{NN, L.gates, L.hs, L.Wh, L.B, H, G, true};
   LayerJob job{c->isa, L, cachedB(c, step), nullptr};
-  const PartFn fn = backward ? lstmBackwardPart : lstmForwardPart;
-  // split as a step's product would be (runProduct), in whole units of hidden columns
+  // split when a step's product would be (runProduct)
   const double minMacs = splitMinMacs.load(std::memory_order_relaxed);
-  const bool split = c->threads > 1 && (c->split || minMacs <= 0) && (double)L.B * H * G >= minMacs && H % UNIT_SPLIT == 0;
-  const int parts = split ? std::min(c->threads, H / UNIT_SPLIT) : 1;
+  const bool split = c->threads > 1 && (c->split || minMacs <= 0) && (double)L.B * H * G >= minMacs;
+  // a Wh that stays in every core's L2: each thread takes its own batch rows for all the steps
+  if (split && (long)H * G <= ROW_SPLIT_MAX_WH && L.B >= 2 * ROW_SPLIT_MIN_ROWS) {
+    const int parts = std::min(c->threads, L.B / ROW_SPLIT_MIN_ROWS);
+    pool().run(backward ? lstmBackwardRows : lstmForwardRows, &job, parts, c->threads);
+    return;
+  }
+  // else the threads share each step's hidden units, in whole multiples of UNIT_SPLIT
+  const PartFn fn = backward ? lstmBackwardPart : lstmForwardPart;
+  const int parts = split && H % UNIT_SPLIT == 0 ? std::min(c->threads, H / UNIT_SPLIT) : 1;
   if (parts > 1) {
     Barrier barrier(parts);
     job.barrier = &barrier;

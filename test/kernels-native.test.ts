@@ -176,10 +176,16 @@ describe.skipIf(NATIVE_MISSING !== null)(`native kernels${NATIVE_SKIP_NOTE}`, ()
       for (const be of bes) be.close();
     });
 
-    it('equal the per-step loops of cells/lstm.ts bit for bit on 1, 2 and 3 threads (units split in 32s; H = 100 whole)', () => {
-      // [B, H, steps]: H 32 is one unit, 96 three (a part each on 3 threads), 100 not a multiple of 32;
-      // 33 x 512 a step big enough (LAYER_MAX_MACS) for the per-call splits, as B < 4 (sampling) is
-      for (const [B, H, steps] of [[1, 32, 3], [1, 64, 3], [3, 128, 5], [1, 512, 3], [4, 128, 3], [16, 128, 7], [5, 96, 4], [4, 100, 3], [2, 256, 6], [33, 192, 2], [33, 512, 2]]) {
+    it('equal the per-step loops of cells/lstm.ts bit for bit on 1, 2 and 3 threads (batch rows split, or units in 32s)', () => {
+      // [B, H, steps]. B >= 8 with H <= 256 (Wh within ROW_SPLIT_MAX_WH) splits the batch rows:
+      // 16 x 128, 8 x 100 (H not a multiple of the vector), 9 x 64 (parts of 4 and 5 rows), 33 x 192,
+      // 24 x 256. Else the units: H 32 is one unit, 96 three (a part each on 3 threads), 100 not a
+      // multiple of 32 (one part), 8 x 512 (Wh beyond the row split). 33 x 512 is a step big enough
+      // (LAYER_MAX_MACS) for the per-call splits, as B < 4 (sampling) is.
+      for (const [B, H, steps] of [
+        [1, 32, 3], [1, 64, 3], [3, 128, 5], [1, 512, 3], [4, 128, 3], [16, 128, 7], [5, 96, 4], [4, 100, 3], [2, 256, 6],
+        [33, 192, 2], [33, 512, 2], [8, 100, 3], [9, 64, 4], [24, 256, 3], [8, 512, 2], [7, 64, 3],
+      ]) {
         const G = 4 * H;
         const runs = bes.map((be) => {
           const k = be.kernels;
