@@ -24,8 +24,8 @@
 //
 // The source is split by concern, compiled together into one module: layout.ts (memory
 // layout, tuning), simd.ts (SIMD helpers), products.ts (the blocked products), threads.ts,
-// matmul.ts, math.ts (exp, sigmoid, tanh, ln), elementwise.ts, cells.ts (LSTM, GRU) and
-// softmax.ts. This file is the entry: the module's exports, in the order the JS side knows.
+// matmul.ts, math.ts (exp, sigmoid, tanh, ln), elementwise.ts, cells.ts (LSTM, GRU), layer.ts
+// (an LSTM layer's time loop) and softmax.ts. This file is the entry: the module's exports, in the order the JS side knows.
 
 export { heapBase, ctrlBytes, scratchBytes, init, defaultTuning, setTuning } from './layout';
 export { workerLoop, workerFailed, stopWorkers } from './threads';
@@ -33,4 +33,5 @@ export { matmul, matmulTN, matmulNT } from './matmul';
 export { vexp, vsigmoid } from './math';
 export { tanh, tanhBackward, mul, fillRows, sumRows, gatherRows, scatterRows } from './elementwise';
 export { lstmForward, lstmBackward, gruForward, gruBackward } from './cells';
+export { lstmLayerForward, lstmLayerBackward } from './layer';
 export { softmaxXent, softmaxXentBackward } from './softmax';

@@ -291,9 +291,10 @@ export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, 
 
 /**
  * matmulNT on a block: out(M,N) (+)= A(M,K) @ B(N,K)^T. B is transposed into the packed
- * panel layout, then the same micro-kernel as matmul runs.
+ * panel layout, then the same micro-kernel as matmul runs. bpk, when not 0, is that packing
+ * done already for all of B (j0 = 0, N <= NC): k block k0 at bpk + k0 * (N rounded up to 8) floats.
  */
-export function gemmNTBlock(o: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, i0: i32, i1: i32, j0: i32, j1: i32): void {
+export function gemmNTBlock(o: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, i0: i32, i1: i32, j0: i32, j1: i32, bpk: usize = 0): void {
   if (K <= 0) {
     if (!acc) zeroBlock(o, N, i0, i1, j0, j1);
     return;
@@ -306,13 +307,14 @@ export function gemmNTBlock(o: usize, a: usize, b: usize, M: i32, K: i32, N: i32
     for (let i = i0; i < i1; i++) rowDotB(o + <usize>i * ldo, a + <usize>i * lda, b, K, j0, j1, acc);
     return;
   }
-  const bp = scratch + BP_OFF;
+  let bp = scratch + BP_OFF;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = imin(KC, K - k0);
     const load = acc || k0 > 0;
     for (let jb = j0; jb < j1; jb += NC) {
       const nc = imin(NC, j1 - jb);
-      packBT(bp, b + <usize>jb * lda + (<usize>k0 << 2), lda, kc, nc);
+      if (bpk) bp = bpk + <usize>k0 * <usize>((N + 7) & ~7) * 4;
+      else packBT(bp, b + <usize>jb * lda + (<usize>k0 << 2), lda, kc, nc);
       for (let i = i0; i < i1; i += 4) {
         const rows = imin(4, i1 - i);
         const ai = a + <usize>i * lda + (<usize>k0 << 2);

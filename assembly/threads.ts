@@ -1,4 +1,5 @@
 import { gruBackwardRows, gruForwardRows, lstmBackwardRows, lstmForwardRows } from './cells';
+import { lstmLayerBackwardPart, lstmLayerForwardPart } from './layer';
 import { ARGS, DONE, FAILED, NT, QUIT, SEQ, SPIN_MAIN, SPIN_WORKER, SPLIT_MIN_CELL, SPLIT_MIN_MACS, TICKET, ctrl, knob, nthreads } from './layout';
 import { productBlock } from './products';
 import { imin } from './simd';
@@ -14,13 +15,16 @@ import { imin } from './simd';
 // on the futex (memory.atomic.wait32).
 //
 // Jobs: the three products (products.ts), split into row or column blocks starting on
-// multiples of 8 (see productBlock), and the recurrent cells (cells.ts), split by batch rows
-// (element-wise: any split gives the same bits).
+// multiples of 8 (see productBlock), the recurrent cells (cells.ts), split by batch rows
+// (element-wise: any split gives the same bits), and LSTM layers' time loops (layer.ts), split
+// by batch rows too.
 
 export const LSTM_F: i32 = 3;
 export const LSTM_B: i32 = 4;
 export const GRU_F: i32 = 5;
 export const GRU_B: i32 = 6;
+export const LSTM_LAYER_F: i32 = 7;
+export const LSTM_LAYER_B: i32 = 8;
 
 @inline export function arg(i: i32): i32 {
   return load<i32>(ctrl + ARGS + (<usize>i << 2));
@@ -55,6 +59,9 @@ export function computePart(part: i32, parts: i32): void {
     else productBlock(kind, ptr(1), ptr(2), ptr(3), M, K, N, acc, 0, M, s0, s1);
     return;
   }
+  // an LSTM layer's time loop (layer.ts): its own args and row parts
+  if (kind == LSTM_LAYER_F) return lstmLayerForwardPart(part, parts);
+  if (kind == LSTM_LAYER_B) return lstmLayerBackwardPart(part, parts);
   // recurrent cells: the last two args are B and H; split the B rows
   const nargs = kind == GRU_B ? 9 : kind == LSTM_B ? 8 : 6;
   const B = arg(nargs - 1);
