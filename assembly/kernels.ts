@@ -29,7 +29,7 @@
 
 export { heapBase, ctrlBytes, scratchBytes, init, defaultTuning, setTuning } from './layout';
 export { workerLoop, workerFailed, stopWorkers } from './threads';
-export { matmul, matmulTN, matmulNT } from './matmul';
+export { matmul, matmulBias, matmulTN, matmulNT } from './matmul';
 export { vexp, vsigmoid } from './math';
 export { tanh, tanhBackward, mul, fillRows, sumRows, gatherRows, scatterRows } from './elementwise';
 export { lstmForward, lstmBackward, gruForward, gruBackward } from './cells';

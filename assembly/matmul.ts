@@ -13,6 +13,11 @@ export function matmul(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32, a
   product(NN, out, a, b, M, K, N, acc != 0);
 }
 
+/** out(M,N) = bias (every row) + a(M,K) @ b(K,N): the bits of fillRows then matmul with acc, in one pass. */
+export function matmulBias(out: usize, a: usize, b: usize, bias: usize, M: i32, K: i32, N: i32): void {
+  product(NN, out, a, b, M, K, N, false, bias);
+}
+
 /** out(M,N) += a(K,M)^T @ b(K,N). */
 export function matmulTN(out: usize, a: usize, b: usize, M: i32, K: i32, N: i32): void {
   product(TN, out, a, b, M, K, N, true);

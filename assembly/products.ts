@@ -28,12 +28,13 @@ export function tileOut(o: usize, ldo: usize, rows: i32, cols: i32, t: usize): v
 }
 
 /**
- * out[0:rows, 0:cols] = (accum ? out : 0) + A(rows, kc) @ B(kc, 8), rows <= 4, cols <= 8.
+ * out[0:rows, 0:cols] = (accum ? start : 0) + A(rows, kc) @ B(kc, 8), rows <= 4, cols <= 8.
  * A row r starts at a + r*ars, consecutive k are aks bytes apart; B row k is the 8 floats at
  * b + k*bks (zero padded beyond cols). Missing rows (rows < 4) repeat row 0 and are not
- * stored, so edge tiles run the same arithmetic as full ones.
+ * stored, so edge tiles run the same arithmetic as full ones. start is out itself, or (lds
+ * 0) a bias row that every row of the tile starts from.
  */
-export function tile(o: usize, ldo: usize, a: usize, ars: usize, aks: usize, b: usize, bks: usize, kc: i32, rows: i32, cols: i32, accum: bool): void {
+export function tile(o: usize, ldo: usize, a: usize, ars: usize, aks: usize, b: usize, bks: usize, kc: i32, rows: i32, cols: i32, accum: bool, start: usize = 0, lds: usize = 0): void {
   const full = rows == 4 && cols == 8;
   let a0 = a;
   let a1 = rows > 1 ? a + ars : a;
@@ -43,10 +44,10 @@ export function tile(o: usize, ldo: usize, a: usize, ars: usize, aks: usize, b: 
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   if (accum) {
-    let src = o;
-    let ld = ldo;
+    let src = start ? start : o;
+    let ld = start ? lds : ldo;
     if (!full) {
-      tileIn(o, ldo, rows, cols, t);
+      tileIn(src, ld, rows, cols, t);
       src = t;
       ld = 32;
     }
@@ -175,17 +176,20 @@ export function zeroBlock(o: usize, N: i32, i0: i32, i1: i32, j0: i32, j1: i32):
 
 /**
  * One output row of a matrix-vector style product on B in place (no packing):
- * o[j0:j1] = (acc ? o : 0) + sum_k a[k*aks] * B[k, j], B row k at b + k*ldb.
+ * o[j0:j1] = (acc ? start : 0) + sum_k a[k*aks] * B[k, j], B row k at b + k*ldb; start is o
+ * itself, or a bias row.
  */
-export function rowTimesB(o: usize, a: usize, aks: usize, b: usize, ldb: usize, K: i32, j0: i32, j1: i32, acc: bool): void {
+export function rowTimesB(o: usize, a: usize, aks: usize, b: usize, ldb: usize, K: i32, j0: i32, j1: i32, acc: bool, start: usize = 0): void {
+  const from = start ? start : o;
   let j = j0;
   for (; j + 32 <= j1; j += 32) {
     const oj = o + (<usize>j << 2);
+    const sj = from + (<usize>j << 2);
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
     let c4 = f32x4.splat(0), c5 = f32x4.splat(0), c6 = f32x4.splat(0), c7 = f32x4.splat(0);
     if (acc) {
-      c0 = v128.load(oj); c1 = v128.load(oj, 16); c2 = v128.load(oj, 32); c3 = v128.load(oj, 48);
-      c4 = v128.load(oj, 64); c5 = v128.load(oj, 80); c6 = v128.load(oj, 96); c7 = v128.load(oj, 112);
+      c0 = v128.load(sj); c1 = v128.load(sj, 16); c2 = v128.load(sj, 32); c3 = v128.load(sj, 48);
+      c4 = v128.load(sj, 64); c5 = v128.load(sj, 80); c6 = v128.load(sj, 96); c7 = v128.load(sj, 112);
     }
     let ap = a;
     let bp = b + (<usize>j << 2);
@@ -204,7 +208,7 @@ export function rowTimesB(o: usize, a: usize, aks: usize, b: usize, ldb: usize, 
   for (; j < j1; j += 4) {
     const n = imin(4, j1 - j);
     const oj = o + (<usize>j << 2);
-    let c = acc ? loadN(oj, n) : f32x4.splat(0);
+    let c = acc ? loadN(from + (<usize>j << 2), n) : f32x4.splat(0);
     let ap = a;
     let bp = b + (<usize>j << 2);
     if (n == 4) {
@@ -226,11 +230,15 @@ export function rowTimesB(o: usize, a: usize, aks: usize, b: usize, ldb: usize, 
 
 /**
  * The blocked product behind matmul and matmulTN: out(M,N) (+)= A @ B(K,N) where A row i,
- * step k is at a + i*ars + k*aks (NN: ars = K*4, aks = 4; TN: ars = 4, aks = M*4).
+ * step k is at a + i*ars + k*aks (NN: ars = K*4, aks = 4; TN: ars = 4, aks = M*4). With a
+ * bias (N floats; NN without acc) out starts as the bias in every row instead of 0: the bits
+ * of filling the rows with it and accumulating, without the pass that fills them.
  */
-export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, transA: bool, i0: i32, i1: i32, j0: i32, j1: i32): void {
+export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, transA: bool, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize = 0): void {
   if (K <= 0) {
-    if (!acc) zeroBlock(o, N, i0, i1, j0, j1);
+    if (bias) {
+      for (let i = i0; i < i1; i++) memory.copy(o + (<usize>i * <usize>N + <usize>j0) * 4, bias + (<usize>j0 << 2), <usize>(j1 - j0) * 4);
+    } else if (!acc) zeroBlock(o, N, i0, i1, j0, j1);
     return;
   }
   const ldo = <usize>N << 2;
@@ -249,12 +257,12 @@ export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, 
         const ai = a + <usize>i * ars;
         const oi = o + <usize>i * ldo;
         for (let j = j0; j < jt; j += 8) {
-          tile(oi + (<usize>j << 2), ldo, ai, ars, aks, b + (<usize>j << 2), ldb, K, imin(4, i1 - i), 8, acc);
+          tile(oi + (<usize>j << 2), ldo, ai, ars, aks, b + (<usize>j << 2), ldb, K, imin(4, i1 - i), 8, acc || bias != 0, bias ? bias + (<usize>j << 2) : 0);
         }
       }
     }
     if (jt < j1) {
-      for (let i = i0; i < i1; i++) rowTimesB(o + <usize>i * ldo, a + <usize>i * ars, aks, b, ldb, K, jt, j1, acc);
+      for (let i = i0; i < i1; i++) rowTimesB(o + <usize>i * ldo, a + <usize>i * ars, aks, b, ldb, K, jt, j1, acc || bias != 0, bias);
     }
     return;
   }
@@ -262,7 +270,8 @@ export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, 
   const ap = scratch + AP_OFF;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = imin(KC, K - k0);
-    const load = acc || k0 > 0;
+    const load = acc || k0 > 0 || bias != 0;
+    const fromBias = bias != 0 && k0 == 0;
     for (let jb = j0; jb < j1; jb += NC) {
       const nc = imin(NC, j1 - jb);
       packB(bp, b + <usize>k0 * ldb + (<usize>jb << 2), ldb, kc, nc);
@@ -282,7 +291,7 @@ export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, 
         }
         const oi = o + <usize>i * ldo + (<usize>jb << 2);
         for (let p = 0; p < nc; p += 8) {
-          tile(oi + (<usize>p << 2), ldo, ai, rs, ks, bp + <usize>p * <usize>kc * 4, 32, kc, rows, imin(8, nc - p), load);
+          tile(oi + (<usize>p << 2), ldo, ai, rs, ks, bp + <usize>p * <usize>kc * 4, 32, kc, rows, imin(8, nc - p), load, fromBias ? bias + (<usize>(jb + p) << 2) : 0);
         }
       }
     }
@@ -365,9 +374,9 @@ export function rowDotB(o: usize, a: usize, b: usize, K: i32, j0: i32, j1: i32, 
   }
 }
 
-/** Runs one kind of product on a block of its output. */
-export function productBlock(kind: i32, o: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, i0: i32, i1: i32, j0: i32, j1: i32): void {
-  if (kind == NN) gemmBlock(o, a, <usize>K << 2, 4, b, M, K, N, acc, false, i0, i1, j0, j1);
+/** Runs one kind of product on a block of its output (bias: NN without acc only). */
+export function productBlock(kind: i32, o: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize = 0): void {
+  if (kind == NN) gemmBlock(o, a, <usize>K << 2, 4, b, M, K, N, acc, false, i0, i1, j0, j1, bias);
   else if (kind == TN) gemmBlock(o, a, 4, <usize>M << 2, b, M, K, N, true, true, i0, i1, j0, j1);
   else gemmNTBlock(o, a, b, M, K, N, acc, i0, i1, j0, j1);
 }

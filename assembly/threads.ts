@@ -47,7 +47,7 @@ export const LSTM_LAYER_B: i32 = 8;
 export function computePart(part: i32, parts: i32): void {
   const kind = arg(0);
   if (kind <= NT) {
-    // args: kind, out, a, b, M, K, N, acc, splitRows
+    // args: kind, out, a, b, M, K, N, acc, splitRows, bias
     const M = arg(4), K = arg(5), N = arg(6);
     const acc = arg(7) != 0;
     const splitRows = arg(8) != 0;
@@ -55,8 +55,8 @@ export function computePart(part: i32, parts: i32): void {
     const s0 = partStart(part, parts, size, 8);
     const s1 = partStart(part + 1, parts, size, 8);
     if (s0 >= s1) return;
-    if (splitRows) productBlock(kind, ptr(1), ptr(2), ptr(3), M, K, N, acc, s0, s1, 0, N);
-    else productBlock(kind, ptr(1), ptr(2), ptr(3), M, K, N, acc, 0, M, s0, s1);
+    if (splitRows) productBlock(kind, ptr(1), ptr(2), ptr(3), M, K, N, acc, s0, s1, 0, N, ptr(9));
+    else productBlock(kind, ptr(1), ptr(2), ptr(3), M, K, N, acc, 0, M, s0, s1, ptr(9));
     return;
   }
   // an LSTM layer's time loop (layer.ts): its own args and row parts
@@ -151,15 +151,15 @@ export function runJob(kind: i32, parts: i32): void {
   return nthreads > 1 && work >= knob(SPLIT_MIN_CELL) ? imin(nthreads, B) : 1;
 }
 
-/** Runs a product, split between the threads when it is big enough to pay for the wake-up. */
-export function product(kind: i32, o: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool): void {
+/** Runs a product, split between the threads when it is big enough to pay for the wake-up (bias: productBlock). */
+export function product(kind: i32, o: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, bias: usize = 0): void {
   if (M <= 0 || N <= 0) return;
   const macs = <i64>M * <i64>K * <i64>N;
   const splitRows = M >= N;
   const units = ((splitRows ? M : N) + 7) >> 3;
   const parts = imin(nthreads, units);
   if (parts <= 1 || macs < <i64>knob(SPLIT_MIN_MACS)) {
-    productBlock(kind, o, a, b, M, K, N, acc, 0, M, 0, N);
+    productBlock(kind, o, a, b, M, K, N, acc, 0, M, 0, N, bias);
     return;
   }
   setPtr(1, o);
@@ -170,5 +170,6 @@ export function product(kind: i32, o: usize, a: usize, b: usize, M: i32, K: i32,
   setArg(6, N);
   setArg(7, acc ? 1 : 0);
   setArg(8, splitRows ? 1 : 0);
+  setPtr(9, bias);
   runJob(kind, parts);
 }

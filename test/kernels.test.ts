@@ -248,6 +248,45 @@ describe('wasm kernels on 2 threads', () => {
     }
   });
 
+  it('matmulBias: the same bits as fillRows then matmul with acc, on 1 and 2 threads and every product path', () => {
+    const old = two.tune({ splitMinMacs: 0 }); // split every product
+    try {
+      // raw B tiles and rows (few rows, small B), packed B over several k and n blocks, K = 0, odd N
+      const cases: [number, number, number][] = [[512, 64, 512], [512, 128, 65], [1, 128, 512], [3, 40, 70], [13, 0, 33], [50, 300, 600], [37, 17, 45], [9, 300, 8]];
+      for (const [path, tuning] of paths) {
+        cases.forEach(([M, K, N], s) => {
+          const outs = [one, two].map((be) => {
+            const restore = tuning(be);
+            try {
+              const r = rng(900 + s);
+              const arena = new Arena('f32', be.buffer, be.base);
+              const fill = (n: number) => {
+                const v = arena.floats(n) as Float32Array;
+                for (let i = 0; i < n; i++) v[i] = r() * 2 - 1;
+                return v;
+              };
+              const a = fill(M * K), w = fill(K * N), bias = fill(N);
+              const fused = fill(M * N), plain = fill(M * N); // start as noise: both must overwrite it
+              be.kernels.matmulBias(fused, a, w, bias, M, K, N);
+              be.kernels.fillRows(plain, bias, M, N);
+              be.kernels.matmul(plain, a, w, M, K, N, true);
+              return { fused, plain, bias };
+            } finally {
+              restore();
+            }
+          });
+          for (const o of outs) {
+            expect(bitsEqual(o.fused, outs[0].plain), `${path}: ${M}x${K}x${N}`).toBe(true);
+            expect(bitsEqual(o.plain, outs[0].plain), `${path}: ${M}x${K}x${N} fill + matmul`).toBe(true);
+          }
+          if (K === 0) expect(outs[0].fused.subarray(0, N)).toEqual(outs[0].bias); // no product: the bias alone
+        });
+      }
+    } finally {
+      two.tune(old);
+    }
+  });
+
   it('keeps working after close()', () => {
     const be = createWasmBackend(1 << 20, 2);
     be.close();
