@@ -54,6 +54,10 @@ constexpr double LAYER_MAX_MACS = 1 << 25;
 constexpr long ROW_SPLIT_MAX_WH = 1L << 18;
 constexpr int ROW_SPLIT_MIN_ROWS = 4;
 
+/** productsScale: measurements before it decides that two threads are no faster, and the pause between them. */
+constexpr int SCALE_ATTEMPTS = 4;
+constexpr int SCALE_RETRY_MS = 30;
+
 /** Products with fewer rows than this use cached packed weights while they are held. */
 constexpr int CACHE_MAX_M = 256;
 constexpr size_t CACHE_ENTRIES = 16;
