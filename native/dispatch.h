@@ -49,7 +49,8 @@ constexpr double LAYER_MAX_MACS = 1 << 25;
  * core) split the batch rows between the threads instead of the units, parts of at least
  * ROW_SPLIT_MIN_ROWS rows: the streams never meet, so the threads run their rows through all
  * the steps without a barrier, each reading all of Wh from its own L2 a step (measured: H128
- * and H256 steps 6-12% faster than the unit split; H384 and H512, whose Wh leaves L2, 5-12% slower).
+ * and H256 steps 6-13% faster than the unit split, H320 even, H384 and H512, whose Wh leaves L2,
+ * 5-12% slower).
  */
 constexpr long ROW_SPLIT_MAX_WH = 1L << 18;
 constexpr int ROW_SPLIT_MIN_ROWS = 4;
