@@ -11,7 +11,7 @@ import { Arena } from '../src/engine/arena';
 import { jsKernels } from '../src/engine/kernels/js';
 import { createNativeBackend, nativeIsas, tuneNative, type NativeBackend, type NativeIsa } from '../src/engine/kernels/native';
 import { NATIVE_MISSING, NATIVE_SKIP_NOTE } from './helpers/engine';
-import { bitsEqual, f64, kernelChecks, randInt, rng, worst } from './helpers/kernel-checks';
+import { bitsEqual, expectLayerLoopsEqual, f64, kernelChecks, lstmLayerLoops, randInt, rng, worst } from './helpers/kernel-checks';
 
 const BYTES = 96 << 20;
 const isas: NativeIsa[] = NATIVE_MISSING ? ['base'] : nativeIsas();
@@ -186,64 +186,7 @@ describe.skipIf(NATIVE_MISSING !== null)(`native kernels${NATIVE_SKIP_NOTE}`, ()
         [1, 32, 3], [1, 64, 3], [3, 128, 5], [1, 512, 3], [4, 128, 3], [16, 128, 7], [5, 96, 4], [4, 100, 3], [2, 256, 6],
         [33, 192, 2], [33, 512, 2], [8, 100, 3], [9, 64, 4], [24, 256, 3], [8, 512, 2], [7, 64, 3],
       ]) {
-        const G = 4 * H;
-        const runs = bes.map((be) => {
-          const k = be.kernels;
-          const arena = new Arena('f32', be.buffer, be.base);
-          const r = rng(B * 1000 + H + steps);
-          const fill = (n: number, scale = 1) => {
-            const v = arena.floats(n) as Float32Array;
-            for (let i = 0; i < n; i++) v[i] = (r() * 2 - 1) * scale;
-            return v;
-          };
-          const Wh = fill(H * G, 1 / Math.sqrt(H));
-          const xg = fill(steps * B * G, 2);
-          const up = fill((steps + 1) * B * H); // the gradient from above (slot 0 unused)
-          const state = fill(2 * B * H, 0.5); // h_0, c_0
-          const dc0 = fill(B * H, 0.1);
-          /** One forward and backward, by the layer kernels or by the per-step kernels (lstm.ts's loops). */
-          const run = (layer: boolean) => {
-            const floats = (n: number) => arena.floats(n) as Float32Array;
-            const hs = floats((steps + 1) * B * H), cs = floats((steps + 1) * B * H);
-            const gates = floats(steps * B * G), dgates = floats(steps * B * G);
-            const dhs = floats((steps + 1) * B * H), dc = floats(B * H);
-            gates.set(xg);
-            hs.set(state.subarray(0, B * H));
-            cs.set(state.subarray(B * H));
-            dhs.set(up);
-            dhs.fill(0, 0, B * H);
-            dc.set(dc0);
-            const at = (v: Float32Array, w: number, t: number) => v.subarray(t * B * w, (t + 1) * B * w);
-            k.weightsBegin!();
-            if (layer) k.lstmLayerForward!(hs, cs, gates, Wh, B, H, steps);
-            else
-              for (let t = 0; t < steps; t++) {
-                k.matmul(at(gates, G, t), at(hs, H, t), Wh, B, H, G, true);
-                k.lstmForward(at(hs, H, t + 1), at(cs, H, t + 1), at(gates, G, t), at(cs, H, t), B, H);
-              }
-            k.weightsEnd!();
-            k.weightsBegin!();
-            if (layer) k.lstmLayerBackward!(dgates, dc, dhs, gates, cs, Wh, B, H, steps);
-            else
-              for (let t = steps - 1; t >= 0; t--) {
-                k.lstmBackward(at(dgates, G, t), dc, at(dhs, H, t + 1), at(gates, G, t), at(cs, H, t + 1), at(cs, H, t), B, H);
-                k.matmulNT(at(dhs, H, t), at(dgates, G, t), Wh, B, G, H, true);
-              }
-            k.weightsEnd!();
-            return [hs, cs, gates, dgates, dhs, dc];
-          };
-          return { layer: run(true), steps: run(false) };
-        });
-        const want = runs[0].steps;
-        // the loops did something: the state moved and a gradient reached h_0
-        expect(want[0].subarray(steps * B * H).some((x, i) => x !== 0 && x !== want[0][i])).toBe(true);
-        expect(want[4].subarray(0, B * H).some((x) => x !== 0)).toBe(true);
-        runs.forEach((run, t) =>
-          ['hs', 'cs', 'gates', 'dgates', 'dhs', 'dc'].forEach((name, i) => {
-            expect(bitsEqual(run.layer[i], want[i]), `B=${B} H=${H} steps=${steps}, ${t + 1} threads, layer ${name}`).toBe(true);
-            expect(bitsEqual(run.steps[i], want[i]), `B=${B} H=${H} steps=${steps}, ${t + 1} threads, per-step ${name}`).toBe(true);
-          }),
-        );
+        expectLayerLoopsEqual(bes.map((be) => lstmLayerLoops(be, B, H, steps)), B, H, steps);
       }
     });
   });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Arena } from '../src/engine/arena';
 import { jsKernels } from '../src/engine/kernels/js';
 import { createWasmBackend, type SimdVariant, type Tuning, type WasmBackend } from '../src/engine/kernels/wasm';
-import { bitsEqual, f64, fillRandom, kernelChecks, randInt, rng, worst, type PathTuning } from './helpers/kernel-checks';
+import { bitsEqual, expectLayerLoopsEqual, f64, fillRandom, kernelChecks, lstmLayerLoops, randInt, rng, worst, type PathTuning } from './helpers/kernel-checks';
 
 const BYTES = 96 << 20;
 
@@ -182,64 +182,15 @@ describe('wasm kernels on 2 threads', () => {
       const shapes = [[8, 16, 3], [9, 64, 3], [12, 128, 4], [16, 128, 5], [33, 100, 2], [4, 128, 3], [16, 192, 2], [1, 32, 3]];
       for (const [path, tuning] of paths) {
         for (const [B, H, steps] of shapes) {
-          const G = 4 * H;
           const runs = [one, two, three].map((be) => {
             const restore = tuning(be);
             try {
-              const k = be.kernels;
-              const arena = new Arena('f32', be.buffer, be.base);
-              const r = rng(B * 1000 + H + steps);
-              const fill = (n: number, scale = 1) => {
-                const v = arena.floats(n) as Float32Array;
-                for (let i = 0; i < n; i++) v[i] = (r() * 2 - 1) * scale;
-                return v;
-              };
-              const Wh = fill(H * G, 1 / Math.sqrt(H));
-              const xg = fill(steps * B * G, 2);
-              const up = fill((steps + 1) * B * H); // the gradient from above (slot 0 unused)
-              const state = fill(2 * B * H, 0.5); // h_0, c_0
-              const dc0 = fill(B * H, 0.1);
-              const run = (layer: boolean) => {
-                const floats = (n: number) => arena.floats(n) as Float32Array;
-                const hs = floats((steps + 1) * B * H), cs = floats((steps + 1) * B * H);
-                const gates = floats(steps * B * G), dgates = floats(steps * B * G);
-                const dhs = floats((steps + 1) * B * H), dc = floats(B * H);
-                gates.set(xg);
-                hs.set(state.subarray(0, B * H));
-                cs.set(state.subarray(B * H));
-                dhs.set(up);
-                dhs.fill(0, 0, B * H);
-                dc.set(dc0);
-                const at = (v: Float32Array, w: number, t: number) => v.subarray(t * B * w, (t + 1) * B * w);
-                if (layer) k.lstmLayerForward!(hs, cs, gates, Wh, B, H, steps);
-                else
-                  for (let t = 0; t < steps; t++) {
-                    k.matmul(at(gates, G, t), at(hs, H, t), Wh, B, H, G, true);
-                    k.lstmForward(at(hs, H, t + 1), at(cs, H, t + 1), at(gates, G, t), at(cs, H, t), B, H);
-                  }
-                if (layer) k.lstmLayerBackward!(dgates, dc, dhs, gates, cs, Wh, B, H, steps);
-                else
-                  for (let t = steps - 1; t >= 0; t--) {
-                    k.lstmBackward(at(dgates, G, t), dc, at(dhs, H, t + 1), at(gates, G, t), at(cs, H, t + 1), at(cs, H, t), B, H);
-                    k.matmulNT(at(dhs, H, t), at(dgates, G, t), Wh, B, G, H, true);
-                  }
-                return [hs, cs, gates, dgates, dhs, dc];
-              };
-              return { layer: run(true), steps: run(false) };
+              return lstmLayerLoops(be, B, H, steps);
             } finally {
               restore();
             }
           });
-          const want = runs[0].steps;
-          // the loops did something: the state moved and a gradient reached h_0
-          expect(want[0].subarray(steps * B * H).some((x, i) => x !== 0 && x !== want[0][i])).toBe(true);
-          expect(want[4].subarray(0, B * H).some((x) => x !== 0)).toBe(true);
-          runs.forEach((run, t) =>
-            ['hs', 'cs', 'gates', 'dgates', 'dhs', 'dc'].forEach((name, i) => {
-              expect(bitsEqual(run.layer[i], want[i]), `${path}: B=${B} H=${H} steps=${steps}, ${t + 1} threads, layer ${name}`).toBe(true);
-              expect(bitsEqual(run.steps[i], want[i]), `${path}: B=${B} H=${H} steps=${steps}, ${t + 1} threads, per-step ${name}`).toBe(true);
-            }),
-          );
+          expectLayerLoopsEqual(runs, B, H, steps, `${path}: `);
         }
       }
     } finally {

@@ -389,3 +389,71 @@ export function kernelChecks(name: string, be: () => CheckedBackend, paths: [str
     expect(Array.from(out)).toEqual(Array.from(before));
   });
 }
+
+/**
+ * One LSTM layer forward and backward on be's arena from the same seeded inputs (the seed from
+ * the shape), once by the layer kernels (lstmLayerForward, lstmLayerBackward) and once by
+ * cells/lstm.ts's per-step calls (matmul and lstmForward, lstmBackward and matmulNT): the
+ * arrays each wrote, [hs, cs, gates, dgates, dhs, dc].
+ */
+export function lstmLayerLoops(be: Backend, B: number, H: number, steps: number): { layer: Float32Array[]; steps: Float32Array[] } {
+  const k = be.kernels;
+  const G = 4 * H;
+  const arena = new Arena('f32', be.buffer, be.base);
+  const r = rng(B * 1000 + H + steps);
+  const fill = (n: number, scale = 1) => {
+    const v = arena.floats(n) as Float32Array;
+    for (let i = 0; i < n; i++) v[i] = (r() * 2 - 1) * scale;
+    return v;
+  };
+  const Wh = fill(H * G, 1 / Math.sqrt(H));
+  const xg = fill(steps * B * G, 2);
+  const up = fill((steps + 1) * B * H); // the gradient from above (slot 0 unused)
+  const state = fill(2 * B * H, 0.5); // h_0, c_0
+  const dc0 = fill(B * H, 0.1);
+  const run = (layer: boolean) => {
+    const floats = (n: number) => arena.floats(n) as Float32Array;
+    const hs = floats((steps + 1) * B * H), cs = floats((steps + 1) * B * H);
+    const gates = floats(steps * B * G), dgates = floats(steps * B * G);
+    const dhs = floats((steps + 1) * B * H), dc = floats(B * H);
+    gates.set(xg);
+    hs.set(state.subarray(0, B * H));
+    cs.set(state.subarray(B * H));
+    dhs.set(up);
+    dhs.fill(0, 0, B * H);
+    dc.set(dc0);
+    const at = (v: Float32Array, w: number, t: number) => v.subarray(t * B * w, (t + 1) * B * w);
+    k.weightsBegin?.();
+    if (layer) k.lstmLayerForward!(hs, cs, gates, Wh, B, H, steps);
+    else
+      for (let t = 0; t < steps; t++) {
+        k.matmul(at(gates, G, t), at(hs, H, t), Wh, B, H, G, true);
+        k.lstmForward(at(hs, H, t + 1), at(cs, H, t + 1), at(gates, G, t), at(cs, H, t), B, H);
+      }
+    k.weightsEnd?.();
+    k.weightsBegin?.();
+    if (layer) k.lstmLayerBackward!(dgates, dc, dhs, gates, cs, Wh, B, H, steps);
+    else
+      for (let t = steps - 1; t >= 0; t--) {
+        k.lstmBackward(at(dgates, G, t), dc, at(dhs, H, t + 1), at(gates, G, t), at(cs, H, t + 1), at(cs, H, t), B, H);
+        k.matmulNT(at(dhs, H, t), at(dgates, G, t), Wh, B, G, H, true);
+      }
+    k.weightsEnd?.();
+    return [hs, cs, gates, dgates, dhs, dc];
+  };
+  return { layer: run(true), steps: run(false) };
+}
+
+/** Every backend's layer loops and per-step loops gave the first backend's per-step bits, and they did something. */
+export function expectLayerLoopsEqual(runs: { layer: Float32Array[]; steps: Float32Array[] }[], B: number, H: number, steps: number, label = ''): void {
+  const want = runs[0].steps;
+  // the loops did something: the state moved and a gradient reached h_0
+  expect(want[0].subarray(steps * B * H).some((x, i) => x !== 0 && x !== want[0][i])).toBe(true);
+  expect(want[4].subarray(0, B * H).some((x) => x !== 0)).toBe(true);
+  runs.forEach((run, t) =>
+    ['hs', 'cs', 'gates', 'dgates', 'dhs', 'dc'].forEach((name, i) => {
+      expect(bitsEqual(run.layer[i], want[i]), `${label}B=${B} H=${H} steps=${steps}, ${t + 1} threads, layer ${name}`).toBe(true);
+      expect(bitsEqual(run.steps[i], want[i]), `${label}B=${B} H=${H} steps=${steps}, ${t + 1} threads, per-step ${name}`).toBe(true);
+    }),
+  );
+}
