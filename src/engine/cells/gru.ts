@@ -32,8 +32,7 @@ export const gruCell: Cell = {
     const G = 3 * H;
     for (let t = 0; t < steps; t++) {
       const hgt = hgAt[t]; // (B, 3H)
-      k.fillRows(hgt, bh!, B, G);
-      k.matmul(hgt, hsAt[t], Wh, B, H, G, true); // h_{t-1} Wh + bh
+      k.matmulBias(hgt, hsAt[t], Wh, bh!, B, H, G); // h_{t-1} Wh + bh
       k.gruForward(
         hsAt[t + 1],
         xgAt[t],
