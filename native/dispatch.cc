@@ -127,28 +127,45 @@ struct LayerJob {
   const IsaTable* isa;
   LstmLayer L;
   const float* packed;  // Wh packed for the step's product (forward NN, backward NT), or null
-  Barrier* barrier;
+  Barrier* barrier;     // the unit split's, or null
+  bool byRows;          // parts are batch rows (else hidden units)
 };
 
-/** Part `part` of the hidden units: its gate columns, its cells, step after step. */
+/** A part's block of the layer: batch rows [b0, b1) x hidden units [u0, u1). */
+struct Block {
+  int b0, b1, u0, u1;
+};
+inline Block blockOf(const LayerJob& j, int part, int parts) {
+  const int B = j.L.B, H = j.L.H;
+  if (j.byRows) return {partStart(part, parts, B, 1), partStart(part + 1, parts, B, 1), 0, H};
+  return {0, B, partStart(part, parts, H, UNIT_SPLIT), partStart(part + 1, parts, H, UNIT_SPLIT)};
+}
+
+/**
+ * Part `part` of a layer's forward loop, step after step: its block's gate columns and cells.
+ * Batch rows: a stream's recurrence reads only its own row of h and c, so the parts never wait
+ * for each other and never read what another core wrote (each streams all of Wh a step, which
+ * suits a Wh that stays in every core's L2). Hidden units: the parts meet once a step.
+ */
 void lstmForwardPart(const void* ctx, int part, int parts, float* scratch) {
   const auto& j = *static_cast<const LayerJob*>(ctx);
   const LstmLayer& L = j.L;
   const int B = L.B, H = L.H, G = 4 * H;
-  const int u0 = partStart(part, parts, H, UNIT_SPLIT), u1 = partStart(part + 1, parts, H, UNIT_SPLIT);
+  const Block k = blockOf(j, part, parts);
   const long bh = (long)B * H, bg = (long)B * G;
   for (int t = 0; t < L.steps; t++) {
     float* gates = L.gates + t * bg;
-    // the next step's gates (x Wx + b, written long ago, out of the caches) while this one computes
-    if (t + 1 < L.steps)
-      for (int g = 0; g < 4; g++) prefetchCols(gates + bg, B, G, g * H + u0, g * H + u1);
+    // units: the next step's gates (x Wx + b, written long ago, out of the caches) while this one
+    // computes (a row block is contiguous: the hardware prefetchers find it, and asking was slower)
+    if (!j.byRows && t + 1 < L.steps)
+      for (int g = 0; g < 4; g++) prefetchCols(gates + bg, B, G, g * H + k.u0, g * H + k.u1);
     // forward: gates = x_t Wx + b (on entry) + h_{t-1} Wh
     const Product p{NN, gates, L.hs + t * bh, L.Wh, B, H, G, true, j.packed};
-    if (parts == 1) j.isa->product(p, 0, B, 0, G, scratch);
+    if (k.u0 == 0 && k.u1 == H) j.isa->product(p, k.b0, k.b1, 0, G, scratch);
     else
-      for (int g = 0; g < 4; g++) j.isa->product(p, 0, B, g * H + u0, g * H + u1, scratch);
-    j.isa->lstmForward(L.hs + (t + 1) * bh, L.cs + (t + 1) * bh, gates, L.cs + t * bh, 0, B, H, u0, u1);
-    if (parts > 1) j.barrier->wait();  // h_t whole before the next product reads it
+      for (int g = 0; g < 4; g++) j.isa->product(p, k.b0, k.b1, g * H + k.u0, g * H + k.u1, scratch);
+    j.isa->lstmForward(L.hs + (t + 1) * bh, L.cs + (t + 1) * bh, gates, L.cs + t * bh, k.b0, k.b1, H, k.u0, k.u1);
+    if (j.barrier && parts > 1) j.barrier->wait();  // h_t whole before the next product reads it
   }
 }
 
@@ -156,50 +173,16 @@ void lstmBackwardPart(const void* ctx, int part, int parts, float* scratch) {
   const auto& j = *static_cast<const LayerJob*>(ctx);
   const LstmLayer& L = j.L;
   const int B = L.B, H = L.H, G = 4 * H;
-  const int u0 = partStart(part, parts, H, UNIT_SPLIT), u1 = partStart(part + 1, parts, H, UNIT_SPLIT);
+  const Block k = blockOf(j, part, parts);
   const long bh = (long)B * H, bg = (long)B * G;
   for (int t = L.steps - 1; t >= 0; t--) {
     float* dg = L.dgates + t * bg;
-    // forward: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t); dc becomes dc_{t-1} (own units only)
-    j.isa->lstmBackward(dg, L.dc, L.dhs + (t + 1) * bh, L.gates + t * bg, L.cs + (t + 1) * bh, L.cs + t * bh, 0, B, H, u0, u1);
-    if (parts > 1) j.barrier->wait();  // dgates_t whole before the product reads it
-    // forward: gates = x_t Wx + h_{t-1} Wh + b  =>  dh_{t-1} += dgates Wh^T (own units: what this part reads next)
+    // forward: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t); dc becomes dc_{t-1} (own block only)
+    j.isa->lstmBackward(dg, L.dc, L.dhs + (t + 1) * bh, L.gates + t * bg, L.cs + (t + 1) * bh, L.cs + t * bh, k.b0, k.b1, H, k.u0, k.u1);
+    if (j.barrier && parts > 1) j.barrier->wait();  // dgates_t whole before the product reads it
+    // forward: gates = x_t Wx + h_{t-1} Wh + b  =>  dh_{t-1} += dgates Wh^T (own block: what this part reads next)
     const Product p{NT, L.dhs + t * bh, dg, L.Wh, B, G, H, true, j.packed};
-    j.isa->product(p, 0, B, u0, u1, scratch);
-  }
-}
-
-/**
- * Batch rows [b0, b1) of a layer, every step: a stream's recurrence reads only its own row of h
- * and c, so the parts never wait for each other and never read what another core wrote. Each
- * part streams all of Wh a step, so this split suits a Wh that stays in every core's L2.
- */
-void lstmForwardRows(const void* ctx, int part, int parts, float* scratch) {
-  const auto& j = *static_cast<const LayerJob*>(ctx);
-  const LstmLayer& L = j.L;
-  const int B = L.B, H = L.H, G = 4 * H;
-  const int b0 = partStart(part, parts, B, 1), b1 = partStart(part + 1, parts, B, 1);
-  const long bh = (long)B * H, bg = (long)B * G;
-  for (int t = 0; t < L.steps; t++) {
-    float* gates = L.gates + t * bg;
-    // forward: gates = x_t Wx + b (on entry) + h_{t-1} Wh
-    j.isa->product(Product{NN, gates, L.hs + t * bh, L.Wh, B, H, G, true, j.packed}, b0, b1, 0, G, scratch);
-    j.isa->lstmForward(L.hs + (t + 1) * bh, L.cs + (t + 1) * bh, gates, L.cs + t * bh, b0, b1, H, 0, H);
-  }
-}
-
-void lstmBackwardRows(const void* ctx, int part, int parts, float* scratch) {
-  const auto& j = *static_cast<const LayerJob*>(ctx);
-  const LstmLayer& L = j.L;
-  const int B = L.B, H = L.H, G = 4 * H;
-  const int b0 = partStart(part, parts, B, 1), b1 = partStart(part + 1, parts, B, 1);
-  const long bh = (long)B * H, bg = (long)B * G;
-  for (int t = L.steps - 1; t >= 0; t--) {
-    float* dg = L.dgates + t * bg;
-    // forward: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t); dc becomes dc_{t-1}
-    j.isa->lstmBackward(dg, L.dc, L.dhs + (t + 1) * bh, L.gates + t * bg, L.cs + (t + 1) * bh, L.cs + t * bh, b0, b1, H, 0, H);
-    // forward: gates = x_t Wx + h_{t-1} Wh + b  =>  dh_{t-1} += dgates Wh^T
-    j.isa->product(Product{NT, L.dhs + t * bh, dg, L.Wh, B, G, H, true, j.packed}, b0, b1, 0, H, scratch);
+    j.isa->product(p, k.b0, k.b1, k.u0, k.u1, scratch);
   }
 }
 
@@ -232,18 +215,18 @@ void runLstmLayer(Ctx* c, const LstmLayer& L, bool backward) {
   // unit ranges would cut up
   if ((double)L.B * H * G >= LAYER_MAX_MACS || L.B < c->isa->smallM) return lstmLayerByCalls(c, L, backward);
   const Product step = backward ? Product{NT, L.dhs, L.dgates, L.Wh, L.B, G, H, true} : Product{NN, L.gates, L.hs, L.Wh, L.B, H, G, true};
-  LayerJob job{c->isa, L, cachedB(c, step), nullptr};
+  LayerJob job{c->isa, L, cachedB(c, step), nullptr, false};
+  const PartFn fn = backward ? lstmBackwardPart : lstmForwardPart;
   // split when a step's product would be (runProduct)
   const double minMacs = splitMinMacs.load(std::memory_order_relaxed);
   const bool split = c->threads > 1 && (c->split || minMacs <= 0) && (double)L.B * H * G >= minMacs;
   // a Wh that stays in every core's L2: each thread takes its own batch rows for all the steps
   if (split && (long)H * G <= ROW_SPLIT_MAX_WH && L.B >= 2 * ROW_SPLIT_MIN_ROWS) {
-    const int parts = std::min(c->threads, L.B / ROW_SPLIT_MIN_ROWS);
-    pool().run(backward ? lstmBackwardRows : lstmForwardRows, &job, parts, c->threads);
+    job.byRows = true;
+    pool().run(fn, &job, std::min(c->threads, L.B / ROW_SPLIT_MIN_ROWS), c->threads);
     return;
   }
   // else the threads share each step's hidden units, in whole multiples of UNIT_SPLIT
-  const PartFn fn = backward ? lstmBackwardPart : lstmForwardPart;
   const int parts = split && H % UNIT_SPLIT == 0 ? std::min(c->threads, H / UNIT_SPLIT) : 1;
   if (parts > 1) {
     Barrier barrier(parts);
