@@ -29,7 +29,7 @@ export const lstmCell: Cell = {
   forward(L, k, steps) {
     const { B, H, xgAt, hsAt, csAt, Wh } = L;
     const G = 4 * H;
-    // the native kernels run the whole loop below in one call (same bits, threads split by units)
+    // the native and wasm kernels run the whole loop below in one call (same bits, threads split by rows or units)
     if (k.lstmLayerForward) return k.lstmLayerForward(L.hs, L.cs!, L.xg, Wh, B, H, steps);
     for (let t = 0; t < steps; t++) {
       const gates = xgAt[t]; // (B, 4H) x Wx + b

@@ -23,7 +23,7 @@ export interface Kernels {
   matmul(out: Vec, a: Vec, b: Vec, M: number, K: number, N: number, acc: boolean): void;
   /**
    * out(M,N) = bias(N) in every row + a(M,K) @ b(K,N): the same bits as fillRows then matmul with
-   * acc (what js and wasm do); native writes out once (the input and output layers).
+   * acc (what js does); native and wasm write out once (the input and output layers, GRU's hWh + bh).
    */
   matmulBias(out: Vec, a: Vec, b: Vec, bias: Vec, M: number, K: number, N: number): void;
   /** out(M,N) += a(K,M)^T @ b(K,N). Weight gradients: dW += X^T dY. Always accumulates. */
@@ -81,14 +81,14 @@ export interface Kernels {
   softmaxXentBackward(dlogits: Vec, probs: Vec, targets: Int32Array, scale: number, M: number, V: number): void;
 
   /**
-   * Optional (native): an LSTM layer's whole forward time loop in one call, the same bits as
+   * Optional (native, wasm): an LSTM layer's whole forward time loop in one call, the same bits as
    * cells/lstm.ts's loop over matmul and lstmForward. gates(steps,B,4H) holds x Wx + b on entry
    * and the activations on exit; hs(steps+1,B,H) and cs(steps+1,B,H) hold the carried state in
    * slot 0, and slots 1..steps are written. Wh is (H,4H).
    */
   lstmLayerForward?(hs: Vec, cs: Vec, gates: Vec, Wh: Vec, B: number, H: number, steps: number): void;
   /**
-   * Optional (native): the backward time loop, the same bits as cells/lstm.ts's loop over
+   * Optional (native, wasm): the backward time loop, the same bits as cells/lstm.ts's loop over
    * lstmBackward and matmulNT. Writes dgates(steps,B,4H); dc(B,H) holds the gradient of c_steps
    * on entry and of c_0 on exit; dhs(steps+1,B,H) holds the gradient from above in 1..steps, and
    * dhs[t] += dgates_t Wh^T for t = steps-1 .. 0. gates and cs as forward left them.

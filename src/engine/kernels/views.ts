@@ -30,8 +30,7 @@ export interface PointerKernels {
   /** The loss, or -(1 + row) of the first target out of range; targets 0 means none. */
   softmaxXent(probs: number, targets: number, M: number, V: number): number;
   softmaxXentBackward(dlogits: number, probs: number, targets: number, scale: number, M: number, V: number): number;
-  /** Optional: Kernels.matmulBias. */
-  matmulBias?(out: number, a: number, b: number, bias: number, M: number, K: number, N: number): void;
+  matmulBias(out: number, a: number, b: number, bias: number, M: number, K: number, N: number): void;
   /** Optional: Kernels.lstmLayerForward and lstmLayerBackward. */
   lstmLayerForward?(hs: number, cs: number, gates: number, Wh: number, B: number, H: number, steps: number): void;
   lstmLayerBackward?(dgates: number, dc: number, dhs: number, gates: number, cs: number, Wh: number, B: number, H: number, steps: number): void;
@@ -91,9 +90,7 @@ export function viewKernels(name: 'wasm' | 'native', ex: PointerKernels, buffer:
     matmulBias(out, a, b, bias, M, K, N) {
       const o = f32(out, M * N, 'matmulBias', 'out'), x = f32(a, M * K, 'matmulBias', 'a'), w = f32(b, K * N, 'matmulBias', 'b');
       const c = f32(bias, N, 'matmulBias', 'bias');
-      if (ex.matmulBias) return ex.matmulBias(o, x, w, c, M, K, N);
-      ex.fillRows(o, c, M, N); // (wasm) the same bits in two passes
-      ex.matmul(o, x, w, M, K, N, 1);
+      ex.matmulBias(o, x, w, c, M, K, N);
     },
     fillRows(out, bias, M, N) {
       ex.fillRows(f32(out, M * N, 'fillRows', 'out'), f32(bias, N, 'fillRows', 'bias'), M, N);
