@@ -19,8 +19,12 @@ std::atomic<double> splitMinMacs{1 << 18};
 std::atomic<long> splitMinElems{4096};
 
 namespace {
-/** The packed B of p from the cache (packing it on first use while held), or null. */
-const float* cachedB(Ctx* c, const Product& p) {
+/**
+ * The cache's buffer for the packed B of p while held, or null (not cached); *fresh when it
+ * is new and its caller must pack it (packWhole, or packCols part by part) before it is read.
+ */
+float* cacheSlot(Ctx* c, const Product& p, bool* fresh) {
+  *fresh = false;
   if (!c->hold || p.kind == TN || p.M >= CACHE_MAX_M || p.M < c->isa->smallM || p.K <= 0) return nullptr;
   Packed* free = nullptr;
   for (auto& e : c->cache) {
@@ -40,13 +44,21 @@ const float* cachedB(Ctx* c, const Product& p) {
     free->cap = free->data ? need : 0;
     if (!free->data) return nullptr;
   }
-  c->isa->packWhole(p, free->data);
   free->b = p.b;
   free->kind = p.kind;
   free->K = p.K;
   free->N = p.N;
   free->valid = true;
+  *fresh = true;
   return free->data;
+}
+
+/** The packed B of p from the cache (packing it on first use while held), or null. */
+const float* cachedB(Ctx* c, const Product& p) {
+  bool fresh;
+  float* d = cacheSlot(c, p, &fresh);
+  if (fresh) c->isa->packWhole(p, d);
+  return d;
 }
 
 /** First index of part `part` of `parts`: size cut in units of `unit`, as evenly as possible. */
@@ -127,7 +139,8 @@ struct LayerJob {
   const IsaTable* isa;
   LstmLayer L;
   const float* packed;  // Wh packed for the step's product (forward NN, backward NT), or null
-  Barrier* barrier;     // the unit split's, or null
+  const Product* pack;  // the step's product when the parts pack `packed` first, or null
+  Barrier* barrier;     // the unit split's (every step), the row split's (after packing), or null
   bool byRows;          // parts are batch rows (else hidden units)
 };
 
@@ -142,6 +155,27 @@ inline Block blockOf(const LayerJob& j, int part, int parts) {
 }
 
 /**
+ * A part's share of packing Wh (the weights changed since the last pass: ~4 x 45 us a step at
+ * H128 on one thread, 4 x 250 us at H256, while the other thread waited). Hidden units: the
+ * part's own columns, all it reads; batch rows: a share of the panels, then the parts meet,
+ * since each reads all of them.
+ */
+void packShare(const LayerJob& j, const Block& k, int part, int parts) {
+  const Product& p = *j.pack;
+  float* dst = const_cast<float*>(j.packed);
+  if (parts == 1) {
+    j.isa->packCols(p, dst, 0, p.N);
+  } else if (j.byRows) {
+    j.isa->packCols(p, dst, partStart(part, parts, p.N, j.isa->NR), partStart(part + 1, parts, p.N, j.isa->NR));
+    j.barrier->wait();
+  } else if (p.kind == NT) {
+    j.isa->packCols(p, dst, k.u0, k.u1);  // backward: dh's columns are the units
+  } else {
+    for (int g = 0; g < 4; g++) j.isa->packCols(p, dst, g * j.L.H + k.u0, g * j.L.H + k.u1);
+  }
+}
+
+/**
  * Part `part` of a layer's forward loop, step after step: its block's gate columns and cells.
  * Batch rows: a stream's recurrence reads only its own row of h and c, so the parts never wait
  * for each other and never read what another core wrote (each streams all of Wh a step, which
@@ -153,6 +187,7 @@ void lstmForwardPart(const void* ctx, int part, int parts, float* scratch) {
   const int B = L.B, H = L.H, G = 4 * H;
   const Block k = blockOf(j, part, parts);
   const long bh = (long)B * H, bg = (long)B * G;
+  if (j.pack) packShare(j, k, part, parts);
   for (int t = 0; t < L.steps; t++) {
     float* gates = L.gates + t * bg;
     // units: the next step's gates (x Wx + b, written long ago, out of the caches) while this one
@@ -165,7 +200,7 @@ void lstmForwardPart(const void* ctx, int part, int parts, float* scratch) {
     else
       for (int g = 0; g < 4; g++) j.isa->product(p, k.b0, k.b1, g * H + k.u0, g * H + k.u1, scratch);
     j.isa->lstmForward(L.hs + (t + 1) * bh, L.cs + (t + 1) * bh, gates, L.cs + t * bh, k.b0, k.b1, H, k.u0, k.u1);
-    if (j.barrier && parts > 1) j.barrier->wait();  // h_t whole before the next product reads it
+    if (!j.byRows && j.barrier && parts > 1) j.barrier->wait();  // h_t whole before the next product reads it
   }
 }
 
@@ -175,11 +210,12 @@ void lstmBackwardPart(const void* ctx, int part, int parts, float* scratch) {
   const int B = L.B, H = L.H, G = 4 * H;
   const Block k = blockOf(j, part, parts);
   const long bh = (long)B * H, bg = (long)B * G;
+  if (j.pack) packShare(j, k, part, parts);
   for (int t = L.steps - 1; t >= 0; t--) {
     float* dg = L.dgates + t * bg;
     // forward: c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t); dc becomes dc_{t-1} (own block only)
     j.isa->lstmBackward(dg, L.dc, L.dhs + (t + 1) * bh, L.gates + t * bg, L.cs + (t + 1) * bh, L.cs + t * bh, k.b0, k.b1, H, k.u0, k.u1);
-    if (j.barrier && parts > 1) j.barrier->wait();  // dgates_t whole before the product reads it
+    if (!j.byRows && j.barrier && parts > 1) j.barrier->wait();  // dgates_t whole before the product reads it
     // forward: gates = x_t Wx + h_{t-1} Wh + b  =>  dh_{t-1} += dgates Wh^T (own block: what this part reads next)
     const Product p{NT, L.dhs + t * bh, dg, L.Wh, B, G, H, true, j.packed};
     j.isa->product(p, k.b0, k.b1, k.u0, k.u1, scratch);
@@ -215,24 +251,38 @@ void runLstmLayer(Ctx* c, const LstmLayer& L, bool backward) {
   // unit ranges would cut up
   if ((double)L.B * H * G >= LAYER_MAX_MACS || L.B < c->isa->smallM) return lstmLayerByCalls(c, L, backward);
   const Product step = backward ? Product{NT, L.dhs, L.dgates, L.Wh, L.B, G, H, true} : Product{NN, L.gates, L.hs, L.Wh, L.B, H, G, true};
-  LayerJob job{c->isa, L, cachedB(c, step), nullptr, false};
+  bool fresh;
+  LayerJob job{c->isa, L, cacheSlot(c, step, &fresh), nullptr, nullptr, false};
+  if (fresh) job.pack = &step;  // the parts pack it (a gang: each part on its own thread)
   const PartFn fn = backward ? lstmBackwardPart : lstmForwardPart;
   // split when a step's product would be (runProduct)
   const double minMacs = splitMinMacs.load(std::memory_order_relaxed);
   const bool split = c->threads > 1 && (c->split || minMacs <= 0) && (double)L.B * H * G >= minMacs;
-  // a Wh that stays in every core's L2: each thread takes its own batch rows for all the steps
+  int parts = 1;
   if (split && (long)H * G <= ROW_SPLIT_MAX_WH && L.B >= 2 * ROW_SPLIT_MIN_ROWS) {
+    // a Wh that stays in every core's L2: each thread takes its own batch rows for all the steps
     job.byRows = true;
-    pool().run(fn, &job, std::min(c->threads, L.B / ROW_SPLIT_MIN_ROWS), c->threads);
-    return;
+    parts = std::min(c->threads, L.B / ROW_SPLIT_MIN_ROWS);
+    if (!job.pack) {
+      pool().run(fn, &job, parts, c->threads);
+      return;
+    }
+  } else if (split && H % UNIT_SPLIT == 0) {
+    // else the threads share each step's hidden units, in whole multiples of UNIT_SPLIT
+    parts = std::min(c->threads, H / UNIT_SPLIT);
   }
-  // else the threads share each step's hidden units, in whole multiples of UNIT_SPLIT
-  const int parts = split && H % UNIT_SPLIT == 0 ? std::min(c->threads, H / UNIT_SPLIT) : 1;
   if (parts > 1) {
     Barrier barrier(parts);
     job.barrier = &barrier;
     if (pool().runGang(fn, &job, parts)) return;
   }
+  if (job.byRows) {  // the gang could not start: packed here, then the rows as above
+    c->isa->packWhole(step, const_cast<float*>(job.packed));
+    job.pack = nullptr;
+    pool().run(fn, &job, parts, c->threads);
+    return;
+  }
+  job.byRows = false;
   fn(&job, 0, 1, pool().callerScratch());
 }
 

@@ -39,6 +39,8 @@ struct IsaTable {
   long (*packedFloats)(const Product& p);
   /** Packs the whole B of p (NN, NT) into dst (64-byte aligned) in the layout product reads. */
   void (*packWhole)(const Product& p, float* dst);
+  /** Packs columns [j0, j1) of B of p (j0 a multiple of NR) into dst, laid out as packWhole's. */
+  void (*packCols)(const Product& p, float* dst, int j0, int j1);
   /** out[i0:i1, j0:j1] of the product; scratch: SCRATCH_FLOATS, 64-byte aligned. j0 % NR == 0 with packedB. */
   void (*product)(const Product& p, int i0, int i1, int j0, int j1, float* scratch);
   // Recurrent cells on batch rows [b0, b1) (kernels/types.ts for the semantics); LSTM on hidden
