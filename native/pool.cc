@@ -18,8 +18,13 @@ static inline void cpuRelax() {}
 
 namespace charrnn {
 
-/** How long a worker spins for the next job before it sleeps. */
-constexpr auto SPIN_WORKER = std::chrono::microseconds(50);
+/**
+ * How long a worker spins for the next job before it sleeps: long enough to bridge the
+ * JavaScript between two kernel calls of a training step (zeroing the gradients, batching, a
+ * scavenge: 50-400 us seen at batch 16), since a sleeping worker costs the caller a futex wake
+ * and starts its part late (~10 us). 50 us let it sleep ~8 times a step.
+ */
+constexpr auto SPIN_WORKER = std::chrono::microseconds(1000);
 
 float* newScratch() {
   void* p = std::aligned_alloc(64, SCRATCH_FLOATS * sizeof(float));
