@@ -224,12 +224,16 @@ Napi::Value Clip(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-/** update(p, g, s0, s1, kind, lr, eps, decay, b1, b2, c1, c2, n): one optimizer step (optim.h); slot offset 0 = none. */
+/**
+ * update(p, g, s0, s1, kind, lr, eps, decay, b1, b2, c1, c2, n, clip, zero): one optimizer step
+ * (optim.h); slot offset 0 = none; clip > 0 clips g first, zero != 0 zeroes it after.
+ */
 Napi::Value Update(const Napi::CallbackInfo& info) {
   Ctx* c = ctxOf(info);
   const size_t o0 = (size_t)num(info, 2), o1 = (size_t)num(info, 3);
   UpdateJob job{sz(info, 4), F(c, info, 0), F(c, info, 1), o0 ? F(c, info, 2) : nullptr, o1 ? F(c, info, 3) : nullptr,
-                num(info, 5), num(info, 6), num(info, 7), num(info, 8), num(info, 9), num(info, 10), num(info, 11), (long)num(info, 12)};
+                num(info, 5), num(info, 6), num(info, 7), num(info, 8), num(info, 9), num(info, 10), num(info, 11), (long)num(info, 12),
+                num(info, 13), num(info, 14) != 0};
   optimizerUpdate(job, elementThreads(c));
   return info.Env().Undefined();
 }

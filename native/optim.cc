@@ -1,5 +1,6 @@
 // The optimizer's elementwise work over the flat parameter buffer (kernels/types.ts clip and
-// update): clip every gradient value to [-c, c]; one step of SGD, Adagrad, RMSprop or Adam.
+// update): clip every gradient value to [-c, c]; one step of SGD, Adagrad, RMSprop or Adam,
+// optionally clipping the gradient first and zeroing it after, in the same pass.
 // The arithmetic is float64, each stored value rounded to float32 once, in the order of the
 // loops of src/engine/optim.ts (JavaScript's), so the bits equal those loops' on any backend
 // and for any split between threads (every element is computed alone).
@@ -38,19 +39,39 @@ inline __attribute__((always_inline)) void clipLoop(float* g, double c, long i0,
   }
 }
 
+/**
+ * The update of [i0, i1). CLIP: each g first clipped to [-clip, clip] as clipLoop does (the
+ * same bits as clip then update); ZERO: g set to 0 once read (the next step's zeroing); without
+ * ZERO a clipped g is stored back, as clip leaves it. Both save a pass over g(P) a step.
+ */
+template <bool CLIP, bool ZERO>
 inline __attribute__((always_inline)) void updateLoop(const UpdateJob& j, long i0, long i1) {
   float* p = j.p;
-  const float* g = j.g;
+  float* g = j.g;
   float* s0 = j.s0;
   float* s1 = j.s1;
   const double lr = j.lr, eps = j.eps;
+  const float hi = (float)j.clip, lo = (float)-j.clip;
+  auto grad = [&](long i) {
+    float x = g[i];
+    if (CLIP) {
+      x = lo > x ? lo : x;
+      x = x > hi ? hi : x;
+    }
+    if (ZERO) g[i] = 0.0f;
+    else if (CLIP) g[i] = x;
+    return (double)x;
+  };
   switch (j.kind) {
     case SGD:  // p -= lr * g
-      for (long i = i0; i < i1; i++) p[i] = (float)((double)p[i] - lr * (double)g[i]);
+      for (long i = i0; i < i1; i++) {
+        const double gi = grad(i);
+        p[i] = (float)((double)p[i] - lr * gi);
+      }
       break;
     case ADAGRAD:  // mem += g * g; p -= lr * g / sqrt(mem + eps)
       for (long i = i0; i < i1; i++) {
-        const double gi = g[i];
+        const double gi = grad(i);
         s0[i] = (float)((double)s0[i] + gi * gi);
         p[i] = (float)((double)p[i] - (lr * gi) / std::sqrt((double)s0[i] + eps));
       }
@@ -58,7 +79,7 @@ inline __attribute__((always_inline)) void updateLoop(const UpdateJob& j, long i
     case RMSPROP: {  // m = a*m + (1-a)*g^2; p -= lr * g / (sqrt(m) + eps)
       const double a = j.decay;
       for (long i = i0; i < i1; i++) {
-        const double gi = g[i];
+        const double gi = grad(i);
         s0[i] = (float)(a * (double)s0[i] + (1 - a) * gi * gi);
         p[i] = (float)((double)p[i] - (lr * gi) / (std::sqrt((double)s0[i]) + eps));
       }
@@ -67,7 +88,7 @@ inline __attribute__((always_inline)) void updateLoop(const UpdateJob& j, long i
     case ADAM: {  // m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr * m*c1 / (sqrt(v*c2) + eps)
       const double b1 = j.b1, b2 = j.b2, c1 = j.c1, c2 = j.c2;
       for (long i = i0; i < i1; i++) {
-        const double gi = g[i];
+        const double gi = grad(i);
         s0[i] = (float)(b1 * (double)s0[i] + (1 - b1) * gi);
         s1[i] = (float)(b2 * (double)s1[i] + (1 - b2) * gi * gi);
         p[i] = (float)((double)p[i] - (lr * (double)s0[i] * c1) / (std::sqrt((double)s1[i] * c2) + eps));
@@ -77,16 +98,24 @@ inline __attribute__((always_inline)) void updateLoop(const UpdateJob& j, long i
   }
 }
 
+inline __attribute__((always_inline)) void updateAny(const UpdateJob& j, long i0, long i1) {
+  const bool clip = j.clip > 0;
+  if (clip && j.zero) updateLoop<true, true>(j, i0, i1);
+  else if (clip) updateLoop<true, false>(j, i0, i1);
+  else if (j.zero) updateLoop<false, true>(j, i0, i1);
+  else updateLoop<false, false>(j, i0, i1);
+}
+
 // The loops built for the vector widths of the CPU (chosen at run time, never -march=native):
 // the float64 square roots and divisions are the work, 8 lanes on AVX-512, 4 on AVX, 2 baseline.
 #if defined(__x86_64__)
 __attribute__((target("avx512f"))) void clip512(float* g, double c, long i0, long i1) { clipLoop(g, c, i0, i1); }
-__attribute__((target("avx512f"))) void update512(const UpdateJob& j, long i0, long i1) { updateLoop(j, i0, i1); }
+__attribute__((target("avx512f"))) void update512(const UpdateJob& j, long i0, long i1) { updateAny(j, i0, i1); }
 __attribute__((target("avx2"))) void clip256(float* g, double c, long i0, long i1) { clipLoop(g, c, i0, i1); }
-__attribute__((target("avx2"))) void update256(const UpdateJob& j, long i0, long i1) { updateLoop(j, i0, i1); }
+__attribute__((target("avx2"))) void update256(const UpdateJob& j, long i0, long i1) { updateAny(j, i0, i1); }
 #endif
 void clipBase(float* g, double c, long i0, long i1) { clipLoop(g, c, i0, i1); }
-void updateBase(const UpdateJob& j, long i0, long i1) { updateLoop(j, i0, i1); }
+void updateBase(const UpdateJob& j, long i0, long i1) { updateAny(j, i0, i1); }
 
 using ClipFn = void (*)(float*, double, long, long);
 using UpdateFn = void (*)(const UpdateJob&, long, long);

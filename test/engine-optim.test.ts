@@ -159,5 +159,24 @@ describe('Trainer.step: reduction, norm clip, value clip, update', () => {
     });
     close(model.params.flat, want, 1e-12);
     expect(trainer.iter).toBe(1);
+    // the update zeroed the gradients for the next step (whose forwardBackward then skips its fill)
+    expect(model.grads.flat.some((x) => x !== 0)).toBe(false);
+    expect(g.some((x) => x !== 0)).toBe(true);
+  });
+});
+
+describe('optimizerStep with the gradient clipped first and zeroed after', () => {
+  it.each(['sgd', 'adagrad', 'rmsprop', 'adam'] as const)('%s: the same values as clipByValue then the update, and g left zero', (kind) => {
+    const slots = () => Array.from({ length: optimizerSlots(kind) }, () => new Float32Array(P0.length).fill(0.5));
+    const [p1, p2] = [Float32Array.from(P0), Float32Array.from(P0)];
+    const [s1, s2] = [slots(), slots()];
+    const [g1, g2] = [Float32Array.from(G1), Float32Array.from(G1)];
+    optimizerStep(kind, p1, g1, s1, 0.1, 1, undefined, { clip: 3, zeroGrad: true });
+    clipByValue(g2, 3);
+    optimizerStep(kind, p2, g2, s2, 0.1, 1);
+    expect(Array.from(p1)).toEqual(Array.from(p2));
+    s1.forEach((s, i) => expect(Array.from(s)).toEqual(Array.from(s2[i])));
+    expect(Array.from(p1)).not.toEqual(Array.from(Float32Array.from(P0)));
+    expect(Array.from(g1)).toEqual(P0.map(() => 0));
   });
 });

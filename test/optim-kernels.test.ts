@@ -25,7 +25,7 @@ function fill(v: Float32Array, rng: Rng, scale: number, positive = false): void 
 
 describe.skipIf(NATIVE_MISSING !== null)(`the optimizer on the native kernels${NATIVE_SKIP_NOTE}`, () => {
   for (const threads of [1, 2, 3]) {
-    it.each(OPTIMIZER_KINDS.map((k) => [k]))(`%s: clip and 5 updates equal the JavaScript loops bit for bit, ${threads} thread(s)`, (kind) => {
+    it.each(OPTIMIZER_KINDS.map((k) => [k]))(`%s: clip and 5 updates (the last 3 clipping, then zeroing, in their own pass) equal the JavaScript loops bit for bit, ${threads} thread(s)`, (kind) => {
       const P = 100_003; // odd, above the size at which the work is split
       const be = createNativeBackend(4 * P * 8 + 4096, threads);
       const old = tuneNative({ splitMinElems: 0 });
@@ -39,16 +39,29 @@ describe.skipIf(NATIVE_MISSING !== null)(`the optimizer on the native kernels${N
         const slots = [s0, s1].slice(0, SLOTS[kind]);
         const ref = [p, g, ...slots].map((v) => Float32Array.from(v));
         const start = Float32Array.from(p);
+        const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, 4 * P).equals(Buffer.from(b.buffer, b.byteOffset, 4 * P));
         for (let step = 1; step <= 5; step++) {
           fill(g, rng, 3);
           ref[1].set(g);
-          clipByValue(g, 2, be.kernels);
           clipByValue(ref[1], 2);
-          expect(Buffer.from(g.buffer, g.byteOffset, 4 * P).equals(Buffer.from(ref[1].buffer))).toBe(true);
-          optimizerStep(kind, p, g, slots, 0.01, step, be.kernels);
+          if (step <= 2) {
+            // the clip kernel, then the update
+            clipByValue(g, 2, be.kernels);
+            expect(same(g, ref[1])).toBe(true);
+            optimizerStep(kind, p, g, slots, 0.01, step, be.kernels);
+          } else {
+            // clipped inside the update's pass (0.3: not a float32, the clip kernel's rounding
+            // of the bound matters), zeroed after on the last step, else left clipped
+            if (step === 4) {
+              for (const v of [g, ref[1]]) for (let i = 0; i < P; i += 7) v[i] = i % 2 ? 0.31 : -0.5;
+              clipByValue(ref[1], 0.3);
+            }
+            optimizerStep(kind, p, g, slots, 0.01, step, be.kernels, { clip: step === 4 ? 0.3 : 2, zeroGrad: step === 5 });
+            if (step === 5) expect(g.some((x) => x !== 0)).toBe(false);
+            else expect(same(g, ref[1])).toBe(true);
+          }
           optimizerStep(kind, ref[0], ref[1], ref.slice(2), 0.01, step);
         }
-        const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, 4 * P).equals(Buffer.from(b.buffer, b.byteOffset, 4 * P));
         expect(same(p, ref[0])).toBe(true);
         slots.forEach((s, i) => expect(same(s, ref[2 + i])).toBe(true));
         // the comparison is not vacuous: the updates moved the weights

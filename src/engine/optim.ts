@@ -38,22 +38,41 @@ export function clipByNorm(g: Vec, maxNorm: number): number {
 /** The optimizers as Kernels.update numbers them. */
 const OPTIMIZER_CODES: Record<OptimizerKind, number> = { sgd: 0, adagrad: 1, rmsprop: 2, adam: 3 };
 
+/** What optimizerStep does to the gradient around the update (each saves a pass over it on the kernels). */
+export interface StepGrad {
+  /** > 0: clip g by value first (clipByValue). */
+  clip?: number;
+  /** Zero g after the update (the next forwardBackward then need not). */
+  zeroGrad?: boolean;
+}
+
 /**
  * One update of `p` from gradient `g`. `slots` are the optimizer's state buffers, of the
  * parameters' layout (Adagrad: [mem], RMSprop: [meanSquare], Adam: [m, v], SGD: []).
  * `step` counts updates from 1 (Adam's bias correction).
  */
-export function optimizerStep(kind: OptimizerKind, p: Vec, g: Vec, slots: Vec[], lr: number, step: number, k?: Kernels): void {
+export function optimizerStep(kind: OptimizerKind, p: Vec, g: Vec, slots: Vec[], lr: number, step: number, k?: Kernels, grad: StepGrad = {}): void {
   const { eps } = OPTIM_CONSTANTS;
   const n = p.length;
+  const clip = grad.clip ?? 0;
   if (k?.update) {
-    // the same loops on the kernels (native: both cores, no float64 <-> float32 boxing in JS), same bits
+    // the same loops on the kernels (native: both cores, no float64 <-> float32 boxing in JS,
+    // clipping and zeroing in the same pass), same bits
     const { rmspropDecay: a, adamBeta1: b1, adamBeta2: b2 } = OPTIM_CONSTANTS;
     const c1 = kind === 'adam' ? 1 / (1 - b1 ** step) : 1;
     const c2 = kind === 'adam' ? 1 / (1 - b2 ** step) : 1;
-    k.update(p, g, slots[0] ?? null, slots[1] ?? null, OPTIMIZER_CODES[kind], lr, eps, a, b1, b2, c1, c2, n);
+    k.update(p, g, slots[0] ?? null, slots[1] ?? null, OPTIMIZER_CODES[kind], lr, eps, a, b1, b2, c1, c2, n, clip > 0 ? clip : 0, !!grad.zeroGrad);
     return;
   }
+  if (clip > 0) clipByValue(g, clip, k);
+  updateLoops(kind, p, g, slots, lr, step);
+  if (grad.zeroGrad) g.fill(0);
+}
+
+/** optimizerStep's loops in JavaScript (the reference the kernels' update matches bit for bit). */
+function updateLoops(kind: OptimizerKind, p: Vec, g: Vec, slots: Vec[], lr: number, step: number): void {
+  const { eps } = OPTIM_CONSTANTS;
+  const n = p.length;
   switch (kind) {
     case 'sgd':
       for (let i = 0; i < n; i++) p[i] -= lr * g[i];

@@ -10,7 +10,7 @@ import { allStreams, type EvalStreams } from './evalset';
 import type { OptimConfig } from '../config';
 import type { Ids } from '../data/corpus';
 import type { Model, Workspace } from '../engine/model';
-import { clipByNorm, clipByValue, optimizerStep } from '../engine/optim';
+import { clipByNorm, optimizerStep } from '../engine/optim';
 import type { Rng } from '../engine/rng';
 
 export interface StepResult {
@@ -24,6 +24,8 @@ export class Trainer {
   readonly ws: Workspace;
   /** Updates done so far (Adam's bias correction counts from 1). */
   iter = 0;
+  /** The gradients are all zero already (the last update zeroed them): forwardBackward skips its fill. */
+  private gradsZero = false;
   private readonly savedState: Vec; // (L, B, H[, 2]) training state kept aside during evaluation
   private readonly slots: Vec[]; // the optimizer's state buffers, (P) each
 
@@ -52,24 +54,27 @@ export class Trainer {
     const { ws, model, optim } = this;
     const { B, T } = ws;
     if (this.batcher.next(ws.inputs, ws.targets)) ws.resetState(); // streams wrapped: new epoch
-    model.grads.flat.fill(0);
+    if (!this.gradsZero) model.grads.flat.fill(0);
+    this.gradsZero = false;
     const loss = ws.forward(T, { train: true, rng: this.rng });
     ws.backward(T, optim.reduction === 'mean' ? 1 / (B * T) : 1);
     return loss / (B * T);
   }
 
-  /** --clip-norm, then --clip; returns the global norm before clipping (NaN without --clip-norm). */
+  /** --clip-norm; returns the global norm before clipping (NaN without it). --clip is the update's. */
   clip(): number {
-    const g = this.model.grads.flat;
-    const gradNorm = this.optim.clipNorm > 0 ? clipByNorm(g, this.optim.clipNorm) : NaN;
-    if (this.optim.clip > 0) clipByValue(g, this.optim.clip, this.model.k);
-    return gradNorm;
+    return this.optim.clipNorm > 0 ? clipByNorm(this.model.grads.flat, this.optim.clipNorm) : NaN;
   }
 
-  /** The optimizer's update of the weights at rate `lr`. */
+  /**
+   * --clip, then the optimizer's update of the weights at rate `lr`, then the gradients zeroed
+   * for the next step: one pass over them on the kernels that have an update (native).
+   */
   update(lr: number): void {
     this.iter++;
-    optimizerStep(this.optim.optimizer, this.model.params.flat, this.model.grads.flat, this.slots, lr, this.iter, this.model.k);
+    const grad = { clip: this.optim.clip, zeroGrad: true };
+    optimizerStep(this.optim.optimizer, this.model.params.flat, this.model.grads.flat, this.slots, lr, this.iter, this.model.k, grad);
+    this.gradsZero = true;
   }
 
   /** Evaluate on `data` (all of it, or the streams given) with the training workspace, keeping the training state intact. */

@@ -114,7 +114,12 @@ export interface Kernels {
   /**
    * update: one step of p(n) from g(n) (optim.ts optimizerStep): kind 0 sgd, 1 adagrad,
    * 2 rmsprop, 3 adam; s0 = Adagrad's mem, RMSprop's mean square, Adam's m; s1 = Adam's v
-   * (null where the optimizer has none); c1, c2 = Adam's 1 / (1 - beta^step).
+   * (null where the optimizer has none); c1, c2 = Adam's 1 / (1 - beta^step). clip > 0: g is
+   * first clipped as clip(g, clip, n) would (the same bits), in the same pass; zeroGrad: g is
+   * set to 0 once read (else a clipped g stays clipped), sparing the next step's zeroing pass.
    */
-  update?(p: Vec, g: Vec, s0: Vec | null, s1: Vec | null, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number): void;
+  update?(
+    p: Vec, g: Vec, s0: Vec | null, s1: Vec | null, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number,
+    clip: number, zeroGrad: boolean,
+  ): void;
 }

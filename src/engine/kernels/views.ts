@@ -38,7 +38,7 @@ export interface PointerKernels {
   hold?(on: number): void;
   /** Optional: Kernels.clip and Kernels.update (slot offsets 0 = none). */
   clip?(g: number, c: number, n: number): void;
-  update?(p: number, g: number, s0: number, s1: number, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number): void;
+  update?(p: number, g: number, s0: number, s1: number, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number, clip: number, zeroGrad: number): void;
 }
 
 /**
@@ -168,10 +168,10 @@ export function viewKernels(name: 'wasm' | 'native', ex: PointerKernels, buffer:
     ...(ex.clip && ex.update
       ? {
           clip: (g: Vec, c: number, n: number) => ex.clip!(f32(g, n, 'clip', 'g'), c, n),
-          update: (p: Vec, g: Vec, s0: Vec | null, s1: Vec | null, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number) =>
+          update: (p: Vec, g: Vec, s0: Vec | null, s1: Vec | null, kind: number, lr: number, eps: number, decay: number, b1: number, b2: number, c1: number, c2: number, n: number, clip: number, zeroGrad: boolean) =>
             ex.update!(
               f32(p, n, 'update', 'p'), f32(g, n, 'update', 'g'), s0 ? f32(s0, n, 'update', 's0') : 0, s1 ? f32(s1, n, 'update', 's1') : 0,
-              kind, lr, eps, decay, b1, b2, c1, c2, n,
+              kind, lr, eps, decay, b1, b2, c1, c2, n, clip, zeroGrad ? 1 : 0,
             ),
         }
       : {}),
