@@ -72,7 +72,7 @@ for (const key of Object.keys(k)) {
     const r = (f as (...a: number[]) => unknown)(...args);
     const dt = now() - t0;
     const product = key.startsWith('matmul');
-    const at = key === 'matmulBias' ? 4 : 3; // (out, a, b, [bias,] M, K, N)
+    const at = key === 'matmulBias' || key === 'matmulTNSum' ? 4 : 3; // (out, a, b, [bias or dbias,] M, K, N)
     const label = product ? `${key} ${args[at]}x${args[at + 1]}x${args[at + 2]}` : key;
     const e = time.get(label) ?? { ms: 0, calls: 0, flops: 0 };
     e.ms += dt;

@@ -75,6 +75,14 @@ Napi::Value MatmulBias(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 Napi::Value MatmulTN(const Napi::CallbackInfo& info) { return Product3(info, TN); }
+/** matmulTNSum(out, a, b, dbias, M, K, N): out += a^T b and dbias += column sums of b (summed as b is packed). */
+Napi::Value MatmulTNSum(const Napi::CallbackInfo& info) {
+  Ctx* c = ctxOf(info);
+  Product p{TN, F(c, info, 0), F(c, info, 1), F(c, info, 2), sz(info, 4), sz(info, 5), sz(info, 6), true};
+  p.colSums = F(c, info, 3);
+  runProduct(c, p);
+  return info.Env().Undefined();
+}
 Napi::Value MatmulNT(const Napi::CallbackInfo& info) { return Product3(info, NT); }
 
 Napi::Value Elementwise(const Napi::CallbackInfo& info, int kind, int nptr) {
@@ -265,7 +273,7 @@ Napi::Value Create(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   struct Entry { const char* name; Napi::Value (*fn)(const Napi::CallbackInfo&); };
   const Entry entries[] = {
-      {"matmul", Matmul}, {"matmulBias", MatmulBias}, {"matmulTN", MatmulTN}, {"matmulNT", MatmulNT}, {"tanh", Tanh},
+      {"matmul", Matmul}, {"matmulBias", MatmulBias}, {"matmulTN", MatmulTN}, {"matmulTNSum", MatmulTNSum}, {"matmulNT", MatmulNT}, {"tanh", Tanh},
       {"tanhBackward", TanhBackward}, {"mul", Mul}, {"vexp", Vexp}, {"vsigmoid", Vsigmoid},
       {"fillRows", FillRows}, {"sumRows", SumRows}, {"gatherRows", GatherRows}, {"scatterRows", ScatterRows},
       {"lstmForward", LstmForward}, {"lstmBackward", LstmBackward}, {"gruForward", GruForward},

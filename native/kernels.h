@@ -24,6 +24,11 @@ struct Product {
   const float* packedB = nullptr;
   /** NN without acc only: out starts as this row (N) in every row instead of 0 (the bias). */
   const float* bias = nullptr;
+  /**
+   * TN only: colSums[j] += the sum of column j of B, for the columns computed, with sumRows'
+   * bits (row after row), as B is packed. The caller sees that every column is computed once.
+   */
+  float* colSums = nullptr;
 };
 
 /** Floats of per-thread scratch a table's products need (packed panels of A and B). */

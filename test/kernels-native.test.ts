@@ -118,6 +118,31 @@ describe.skipIf(NATIVE_MISSING !== null)(`native kernels${NATIVE_SKIP_NOTE}`, ()
       });
     });
 
+    it('matmulTNSum: the same bits as sumRows then matmulTN, on every thread count and split', () => {
+      // column parts (64x512x512), rows split (512x300x64: parts below the first must not sum),
+      // few rows (3x40x70: B not packed), K = 0, odd N (partial panels), several k and n blocks
+      const cases: [number, number, number][] = [[64, 512, 512], [128, 512, 65], [512, 300, 64], [3, 40, 70], [13, 0, 33], [37, 17, 45], [200, 600, 2100]];
+      cases.forEach(([M, K, N], s) => {
+        const outs = onEach(950 + s, (be, fill) => {
+          const a = fill(K * M), b = fill(K * N);
+          const out = fill(M * N), sums = fill(N); // accumulated into: the same start for both
+          const out2 = Float32Array.from(out), sums2 = Float32Array.from(sums);
+          be.kernels.matmulTNSum(out, a, b, sums, M, K, N);
+          const o = fill(M * N), d = fill(N);
+          o.set(out2);
+          d.set(sums2);
+          be.kernels.sumRows(d, b, K, N);
+          be.kernels.matmulTN(o, a, b, M, K, N);
+          return { out, sums, o, d, start: sums2 };
+        });
+        for (const r of outs) {
+          expect(bitsEqual(r.sums, outs[0].d), `${M}x${K}x${N} sums`).toBe(true);
+          expect(bitsEqual(r.out, outs[0].o), `${M}x${K}x${N} product`).toBe(true);
+        }
+        if (K > 0) expect(bitsEqual(outs[0].sums, outs[0].start)).toBe(false); // the sums moved
+      });
+    });
+
     it('recurrent cells, softmax, tanh, mul, sumRows and the row kernels split: bit-identical', () => {
       for (const [B, H] of [[2, 3], [5, 8], [50, 128], [7, 33], [64, 512]]) {
         const results = onEach(B * 100 + H, (be, fill, ints) => {

@@ -275,8 +275,7 @@ export class Workspace {
     // forward: logits = top out.W + out.b; loss = -log softmax(logits)[target]
     k.softmaxXentBackward(this.probs, this.probs, this.targets, scale, M, V);
     const top = this.layerInput(nL, steps)!;
-    k.matmulTN(g['out.W'], top, this.probs, H, M, V);
-    k.sumRows(g['out.b'], this.probs, M, V);
+    k.matmulTNSum(g['out.W'], top, this.probs, g['out.b'], H, M, V);
     const dTop = this.dropped ? this.dDrops[nL - 1] : this.layers[nL - 1].dOutputs(steps);
     k.matmulNT(dTop, this.probs, model.params.t['out.W'], M, V, H, false);
 

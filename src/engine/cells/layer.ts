@@ -117,13 +117,16 @@ export class Layer {
   projectBackward(k: Kernels, dx: Vec | null, x: Vec | null, ids: Int32Array | null, steps: number): void {
     const M = steps * this.B;
     const hPrev = this.hs.subarray(0, M * this.H); // h_0..h_{steps-1}, contiguous
-    k.sumRows(this.db, this.dxg, M, this.G);
-    if (x) k.matmulTN(this.dWx, x, this.dxg, this.D, M, this.G);
+    if (x) k.matmulTNSum(this.dWx, x, this.dxg, this.db, this.D, M, this.G);
     else k.scatterRows(this.dWx, this.dxg, ids!, M, this.G);
     if (dx) k.matmulNT(dx, this.dxg, this.Wx, M, this.G, this.D, false);
     const dRec = this.dhg ?? this.dxg; // gradient of the recurrent pre-activations
-    k.matmulTN(this.dWh, hPrev, dRec, this.H, M, this.G);
-    if (this.dbh) k.sumRows(this.dbh, dRec, M, this.G);
+    // bias gradients are column sums, each taken by a product reading the same matrix: db with
+    // dWx's (above), else with dWh's when it reads dxg (LSTM, RNN); dbh (GRU) with dWh's
+    const dbRec = this.dbh ?? (x ? null : this.db);
+    if (!x && this.dbh) k.sumRows(this.db, this.dxg, M, this.G);
+    if (dbRec) k.matmulTNSum(this.dWh, hPrev, dRec, dbRec, this.H, M, this.G);
+    else k.matmulTN(this.dWh, hPrev, dRec, this.H, M, this.G);
   }
 
   /** Carry the state at the end of `steps` into slot 0 for the next chunk (truncated BPTT). */

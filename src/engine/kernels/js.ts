@@ -43,6 +43,11 @@ export const jsKernels: Kernels = {
     }
   },
 
+  matmulTNSum(out, a, b, dbias, M, K, N) {
+    jsKernels.sumRows(dbias, b, K, N);
+    jsKernels.matmulTN(out, a, b, M, K, N);
+  },
+
   matmulNT(out, a, b, M, K, N, acc) {
     // out[i,j] (+)= sum_k a[i,k] * b[j,k]
     for (let i = 0; i < M; i++) {

@@ -28,6 +28,11 @@ export interface Kernels {
   matmulBias(out: Vec, a: Vec, b: Vec, bias: Vec, M: number, K: number, N: number): void;
   /** out(M,N) += a(K,M)^T @ b(K,N). Weight gradients: dW += X^T dY. Always accumulates. */
   matmulTN(out: Vec, a: Vec, b: Vec, M: number, K: number, N: number): void;
+  /**
+   * matmulTN and dbias(N) += column sums of b(K,N): a layer's weight and bias gradients, the
+   * same bits as sumRows then matmulTN (what js and wasm do); native sums b while it packs it.
+   */
+  matmulTNSum(out: Vec, a: Vec, b: Vec, dbias: Vec, M: number, K: number, N: number): void;
   /** out(M,N) = (acc ? out : 0) + a(M,K) @ b(N,K)^T. Input gradients: dX = dY W^T. */
   matmulNT(out: Vec, a: Vec, b: Vec, M: number, K: number, N: number, acc: boolean): void;
 

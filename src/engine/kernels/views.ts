@@ -12,6 +12,8 @@ import type { Kernels } from './types';
 export interface PointerKernels {
   matmul(out: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
   matmulTN(out: number, a: number, b: number, M: number, K: number, N: number): void;
+  /** Optional: Kernels.matmulTNSum in one call (else sumRows then matmulTN). */
+  matmulTNSum?(out: number, a: number, b: number, dbias: number, M: number, K: number, N: number): void;
   matmulNT(out: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
   vexp(out: number, x: number, n: number): void;
   vsigmoid(out: number, x: number, n: number): void;
@@ -83,6 +85,13 @@ export function viewKernels(name: 'wasm' | 'native', ex: PointerKernels, buffer:
     },
     matmulTN(out, a, b, M, K, N) {
       ex.matmulTN(f32(out, M * N, 'matmulTN', 'out'), f32(a, K * M, 'matmulTN', 'a'), f32(b, K * N, 'matmulTN', 'b'), M, K, N);
+    },
+    matmulTNSum(out, a, b, dbias, M, K, N) {
+      const o = f32(out, M * N, 'matmulTNSum', 'out'), x = f32(a, K * M, 'matmulTNSum', 'a'), d = f32(b, K * N, 'matmulTNSum', 'b');
+      const s = f32(dbias, N, 'matmulTNSum', 'dbias');
+      if (ex.matmulTNSum) return ex.matmulTNSum(o, x, d, s, M, K, N);
+      ex.sumRows(s, d, K, N);
+      ex.matmulTN(o, x, d, M, K, N);
     },
     matmulNT(out, a, b, M, K, N, acc) {
       ex.matmulNT(f32(out, M * N, 'matmulNT', 'out'), f32(a, M * K, 'matmulNT', 'a'), f32(b, N * K, 'matmulNT', 'b'), M, K, N, acc ? 1 : 0);
