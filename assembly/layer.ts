@@ -2,8 +2,8 @@
 // lstmLayerBackward): per step the recurrent product and the cell, the same bits as
 // cells/lstm.ts's loop over matmul and lstmForward (matmulNT and lstmBackward going back).
 //
-// On several threads with a small Wh (H <= 128 here: its transpose packs into one thread's
-// scratch) the batch rows are split: a stream's recurrence reads only its own row of h and c,
+// On several threads with a small Wh (H <= 256 here: its transpose packs into one thread's
+// scratch, and it stays in a core's L2) the batch rows are split: a stream's recurrence reads only its own row of h and c,
 // so each thread runs its rows through every step on its own, one job a layer instead of two
 // a step and no thread waiting for another. Row blocks start on multiples of 4 (the tile's
 // rows) and every product decides its path on the whole batch, so each element sees the code
@@ -12,10 +12,10 @@
 //
 // Shape legend: B batch, H hidden, G = 4H gate width, T steps.
 
-import { BP_OFF, KC, NC, NN, NT, RAW_ROWS_BELOW, SPLIT_MIN_MACS, knob, nthreads, scratch } from './layout';
+import { BP_OFF, KC, NC, NN, NT, PACK_FLOATS, RAW_ROWS_BELOW, SPLIT_MIN_MACS, knob, nthreads, scratch } from './layout';
 import { imin } from './simd';
 import { lstmBackward, lstmBackwardRows, lstmForward, lstmForwardRows } from './cells';
-import { gemmNTBlock, packBT, productBlock } from './products';
+import { gemmBlock, gemmNTBlock, packBT } from './products';
 import { LSTM_LAYER_B, LSTM_LAYER_F, arg, partStart, product, ptr, runJob, setArg, setPtr } from './threads';
 
 /** Rows of a part at least; the batch is split only when every part gets this many. */
@@ -24,7 +24,7 @@ const MIN_ROWS: i32 = 4;
 /** Parts to split a layer's rows into (1: step by step instead). */
 function rowParts(B: i32, H: i32): i32 {
   const G = 4 * H;
-  if (nthreads <= 1 || B < 2 * MIN_ROWS || <i64>G * <i64>H > <i64>KC * <i64>NC || H > NC) return 1;
+  if (nthreads <= 1 || B < 2 * MIN_ROWS || <i64>G * <i64>H > <i64>PACK_FLOATS || H > NC) return 1;
   if (<i64>B * <i64>H * <i64>G < <i64>knob(SPLIT_MIN_MACS)) return 1;
   return nthreads < B / MIN_ROWS ? nthreads : B / MIN_ROWS;
 }
@@ -74,7 +74,8 @@ export function lstmLayerForwardPart(part: i32, parts: i32): void {
   const bh = (<usize>B * <usize>H) << 2, bg = bh << 2;
   for (let t = 0; t < steps; t++) {
     const s = <usize>t;
-    productBlock(NN, gates + s * bg, hs + s * bh, Wh, B, H, 4 * H, true, b0, b1, 0, 4 * H);
+    // Wh read in place (it stays in L2; packing it would cost a copy of it a step)
+    gemmBlock(gates + s * bg, hs + s * bh, <usize>H << 2, 4, Wh, B, H, 4 * H, true, false, b0, b1, 0, 4 * H, 0, true);
     lstmForwardRows(hs + (s + 1) * bh, cs + (s + 1) * bh, gates + s * bg, cs + s * bh, b0, b1, H);
   }
 }

@@ -27,9 +27,15 @@ export const SPIN_WORKER = 4;
 export const SPIN_MAIN = 5;
 export const KNOBS = 6;
 
+/**
+ * Floats of packed B a thread's scratch holds: a KC x NC block of any product, or a whole
+ * recurrent Wh^T up to H = 256 (256 x 1024), packed once for an LSTM layer's backward loop.
+ */
+export const PACK_FLOATS: i32 = 1 << 18;
+
 // Scratch layout per thread (byte offsets).
 export const BP_OFF: usize = 0;
-export const AP_OFF: usize = <usize>KC * <usize>NC * 4;
+export const AP_OFF: usize = <usize>PACK_FLOATS * 4;
 export const TMP_OFF: usize = AP_OFF + <usize>KC * 16;
 export const SCRATCH_BYTES: usize = TMP_OFF + 128 + 64;
 

@@ -234,7 +234,7 @@ export function rowTimesB(o: usize, a: usize, aks: usize, b: usize, ldb: usize, 
  * bias (N floats; NN without acc) out starts as the bias in every row instead of 0: the bits
  * of filling the rows with it and accumulating, without the pass that fills them.
  */
-export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, transA: bool, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize = 0): void {
+export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, M: i32, K: i32, N: i32, acc: bool, transA: bool, i0: i32, i1: i32, j0: i32, j1: i32, bias: usize = 0, rawB: bool = false): void {
   if (K <= 0) {
     if (bias) {
       for (let i = i0; i < i1; i++) memory.copy(o + (<usize>i * <usize>N + <usize>j0) * 4, bias + (<usize>j0 << 2), <usize>(j1 - j0) * 4);
@@ -246,18 +246,29 @@ export function gemmBlock(o: usize, a: usize, ars: usize, aks: usize, b: usize, 
   // B in place (no packing) when few rows use each B element (packing would cost as much as
   // it saves), or when B is small enough to stay in L2, its rows are 32-byte multiples and
   // the rows are not so many that the copy is free anyway (measured: the contiguous packed
-  // panels win from ~1000 rows on). Any path gives the same bits.
+  // panels win from ~1000 rows on), or when the caller says so (rawB: a layer loop's rows,
+  // which read their Wh every step). Any path gives the same bits.
   const smallB = !transA && (N & 7) == 0 && M < 1024 && <i64>K * <i64>N <= <i64>knob(RAW_B_MAX_FLOATS);
-  if (M < knob(RAW_ROWS_BELOW) || smallB) {
+  if (M < knob(RAW_ROWS_BELOW) || smallB || rawB) {
     let jt = j0; // columns from jt on: one row at a time
     if (M >= 4) {
-      // 4x8 tiles straight on B (8-column panels within the rows of B), the rest by rows
+      // 4x8 tiles straight on B (8-column panels within the rows of B), the rest by rows; a
+      // few rows (a layer loop's part) take each panel down all their rows while it is in L1,
+      // more rows keep their A tile while the panels stream by
       jt = j0 + ((j1 - j0) & ~7);
-      for (let i = i0; i < i1; i += 4) {
-        const ai = a + <usize>i * ars;
-        const oi = o + <usize>i * ldo;
+      if (i1 - i0 <= 16) {
         for (let j = j0; j < jt; j += 8) {
-          tile(oi + (<usize>j << 2), ldo, ai, ars, aks, b + (<usize>j << 2), ldb, K, imin(4, i1 - i), 8, acc || bias != 0, bias ? bias + (<usize>j << 2) : 0);
+          for (let i = i0; i < i1; i += 4) {
+            tile(o + <usize>i * ldo + (<usize>j << 2), ldo, a + <usize>i * ars, ars, aks, b + (<usize>j << 2), ldb, K, imin(4, i1 - i), 8, acc || bias != 0, bias ? bias + (<usize>j << 2) : 0);
+          }
+        }
+      } else {
+        for (let i = i0; i < i1; i += 4) {
+          const ai = a + <usize>i * ars;
+          const oi = o + <usize>i * ldo;
+          for (let j = j0; j < jt; j += 8) {
+            tile(oi + (<usize>j << 2), ldo, ai, ars, aks, b + (<usize>j << 2), ldb, K, imin(4, i1 - i), 8, acc || bias != 0, bias ? bias + (<usize>j << 2) : 0);
+          }
         }
       }
     }

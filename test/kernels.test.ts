@@ -175,11 +175,11 @@ describe('wasm kernels on 2 threads', () => {
     const three = createWasmBackend(BYTES / 2, 3);
     const old = [two, three].map((be) => be.tune({ splitMinMacs: 0, splitMinCell: 0 })); // split every layer that may be
     try {
-      // [B, H, steps]. Batch rows split (B >= 8, H <= 128): 8 x 16, 9 x 64 (parts of 4 and 5 rows,
-      // few rows: Wh read in place going back), 12 x 128 and 16 x 128 (Wh^T packed once a part),
-      // 33 x 100 (H not a multiple of 8). Step by step: 4 x 128 (B < 8), 16 x 192 (Wh^T beyond
-      // one scratch), 1 x 32.
-      const shapes = [[8, 16, 3], [9, 64, 3], [12, 128, 4], [16, 128, 5], [33, 100, 2], [4, 128, 3], [16, 192, 2], [1, 32, 3]];
+      // [B, H, steps]. Batch rows split (B >= 8, H <= 256): 8 x 16, 9 x 64 (parts of 4 and 5 rows,
+      // few rows: Wh read in place going back), 12 x 128, 16 x 128, 16 x 192 and 16 x 256 (Wh^T
+      // packed once a part, the whole scratch at 256), 33 x 100 (H not a multiple of 8). Step by
+      // step: 4 x 128 (B < 8), 8 x 264 (Wh^T beyond one scratch), 1 x 32.
+      const shapes = [[8, 16, 3], [9, 64, 3], [12, 128, 4], [16, 128, 5], [33, 100, 2], [4, 128, 3], [16, 192, 2], [16, 256, 2], [8, 264, 2], [1, 32, 3]];
       for (const [path, tuning] of paths) {
         for (const [B, H, steps] of shapes) {
           const runs = [one, two, three].map((be) => {
