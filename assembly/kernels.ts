@@ -25,7 +25,7 @@
 // The source is split by concern, compiled together into one module: layout.ts (memory
 // layout, tuning), simd.ts (SIMD helpers), products.ts (the blocked products), threads.ts,
 // matmul.ts, math.ts (exp, sigmoid, tanh, ln), elementwise.ts, cells.ts (LSTM, GRU), layer.ts
-// (an LSTM layer's time loop) and softmax.ts. This file is the entry: the module's exports, in the order the JS side knows.
+// (an LSTM layer's time loop), softmax.ts and optim.ts (the optimizer's clip and update). This file is the entry: the module's exports, in the order the JS side knows.
 
 export { heapBase, ctrlBytes, scratchBytes, init, defaultTuning, setTuning } from './layout';
 export { workerLoop, workerFailed, stopWorkers } from './threads';
@@ -35,3 +35,4 @@ export { tanh, tanhBackward, mul, fillRows, sumRows, gatherRows, scatterRows } f
 export { lstmForward, lstmBackward, gruForward, gruBackward } from './cells';
 export { lstmLayerForward, lstmLayerBackward } from './layer';
 export { softmaxXent, softmaxXentBackward } from './softmax';
+export { clip, update } from './optim';

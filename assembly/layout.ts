@@ -41,7 +41,7 @@ export const SCRATCH_BYTES: usize = TMP_OFF + 128 + 64;
 
 // Job block layout (byte offsets), one cache line each: what the spinning workers read
 // (SEQ, TUNE) is apart from what changes during a job (TICKET, DONE).
-export const CTRL_BYTES: usize = 320;
+export const CTRL_BYTES: usize = 384;
 export const SEQ: usize = 0; // bumped for every job; workers sleep on it
 export const TICKET: usize = 64; // (parts << 16) | next part to claim
 export const DONE: usize = 128; // parts finished; the main thread sleeps on it
@@ -49,6 +49,7 @@ export const QUIT: usize = 132;
 export const FAILED: usize = 136; // a worker trapped in a part (see workerFailed)
 export const ARGS: usize = 192; // the job: kind and up to 15 i32 arguments
 export const TUNE: usize = 256; // KNOBS i32
+export const FARGS: usize = 320; // the job's float64 arguments (optim.ts: up to 8)
 
 export const NN: i32 = 0;
 export const TN: i32 = 1;

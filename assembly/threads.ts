@@ -1,6 +1,7 @@
 import { gruBackwardRows, gruForwardRows, lstmBackwardRows, lstmForwardRows } from './cells';
 import { lstmLayerBackwardPart, lstmLayerForwardPart } from './layer';
-import { ARGS, DONE, FAILED, NT, QUIT, SEQ, SPIN_MAIN, SPIN_WORKER, SPLIT_MIN_CELL, SPLIT_MIN_MACS, TICKET, ctrl, knob, nthreads } from './layout';
+import { ARGS, DONE, FAILED, FARGS, NT, QUIT, SEQ, SPIN_MAIN, SPIN_WORKER, SPLIT_MIN_CELL, SPLIT_MIN_MACS, TICKET, ctrl, knob, nthreads } from './layout';
+import { optimPart } from './optim';
 import { productBlock } from './products';
 import { imin } from './simd';
 
@@ -16,8 +17,8 @@ import { imin } from './simd';
 //
 // Jobs: the three products (products.ts), split into row or column blocks starting on
 // multiples of 8 (see productBlock), the recurrent cells (cells.ts), split by batch rows
-// (element-wise: any split gives the same bits), and LSTM layers' time loops (layer.ts), split
-// by batch rows too.
+// (element-wise: any split gives the same bits), LSTM layers' time loops (layer.ts), split
+// by batch rows too, and the optimizer's clip and update (optim.ts), split by ranges.
 
 export const LSTM_F: i32 = 3;
 export const LSTM_B: i32 = 4;
@@ -25,6 +26,8 @@ export const GRU_F: i32 = 5;
 export const GRU_B: i32 = 6;
 export const LSTM_LAYER_F: i32 = 7;
 export const LSTM_LAYER_B: i32 = 8;
+export const CLIP: i32 = 9;
+export const UPDATE: i32 = 10;
 
 @inline export function arg(i: i32): i32 {
   return load<i32>(ctrl + ARGS + (<usize>i << 2));
@@ -37,6 +40,12 @@ export const LSTM_LAYER_B: i32 = 8;
 }
 @inline export function setPtr(i: i32, v: usize): void {
   store<usize>(ctrl + ARGS + (<usize>i << 2), v);
+}
+@inline export function farg(i: i32): f64 {
+  return load<f64>(ctrl + FARGS + (<usize>i << 3));
+}
+@inline export function setFarg(i: i32, v: f64): void {
+  store<f64>(ctrl + FARGS + (<usize>i << 3), v);
 }
 /** First row (or column) of part `part` of `parts`: size cut in units of `unit`, as evenly as possible. */
 @inline export function partStart(part: i32, parts: i32, size: i32, unit: i32): i32 {
@@ -62,6 +71,8 @@ export function computePart(part: i32, parts: i32): void {
   // an LSTM layer's time loop (layer.ts): its own args and row parts
   if (kind == LSTM_LAYER_F) return lstmLayerForwardPart(part, parts);
   if (kind == LSTM_LAYER_B) return lstmLayerBackwardPart(part, parts);
+  // the optimizer's passes over the parameters (optim.ts)
+  if (kind == CLIP || kind == UPDATE) return optimPart(part, parts);
   // recurrent cells: the last two args are B and H; split the B rows
   const nargs = kind == GRU_B ? 9 : kind == LSTM_B ? 8 : 6;
   const B = arg(nargs - 1);

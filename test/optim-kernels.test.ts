@@ -1,14 +1,16 @@
-// The optimizer on the native kernels (Kernels.clip and Kernels.update) against the loops of
-// engine/optim.ts in JavaScript: the same bits, for every optimizer, on 1, 2 and 3 threads
-// with the split forced, so where the update runs never changes a run's numbers. Skipped, by
-// name and with the reason, when the addon is not built.
+// The optimizer on the native and wasm kernels (Kernels.clip and Kernels.update) against the
+// loops of engine/optim.ts in JavaScript: the same bits, for every optimizer, on 1, 2 and 3
+// threads with the split forced, so where the update runs never changes a run's numbers. The
+// native half is skipped, by name and with the reason, when the addon is not built.
 //
 // Shape legend: P values in the flat parameter buffer.
 
 import { describe, expect, it } from 'vitest';
 import { OPTIMIZER_KINDS, type OptimizerKind } from '../src/config';
 import { Arena } from '../src/engine/arena';
+import type { Backend } from '../src/engine/kernels/index';
 import { createNativeBackend, tuneNative } from '../src/engine/kernels/native';
+import { createWasmBackend } from '../src/engine/kernels/wasm';
 import { clipByValue, optimizerStep } from '../src/engine/optim';
 import { Rng } from '../src/engine/rng';
 import { NATIVE_MISSING, NATIVE_SKIP_NOTE } from './helpers/engine';
@@ -23,12 +25,12 @@ function fill(v: Float32Array, rng: Rng, scale: number, positive = false): void 
   }
 }
 
-describe.skipIf(NATIVE_MISSING !== null)(`the optimizer on the native kernels${NATIVE_SKIP_NOTE}`, () => {
+function optimizerTests(create: (bytes: number, threads: number) => Backend, forceSplit: () => () => void): void {
   for (const threads of [1, 2, 3]) {
     it.each(OPTIMIZER_KINDS.map((k) => [k]))(`%s: clip and 5 updates (the last 3 clipping, then zeroing, in their own pass) equal the JavaScript loops bit for bit, ${threads} thread(s)`, (kind) => {
       const P = 100_003; // odd, above the size at which the work is split
-      const be = createNativeBackend(4 * P * 8 + 4096, threads);
-      const old = tuneNative({ splitMinElems: 0 });
+      const be = create(4 * P * 8 + 4096, threads);
+      const restore = forceSplit();
       try {
         const arena = new Arena('f32', be.buffer, be.base);
         const [p, g, s0, s1] = [0, 1, 2, 3].map(() => arena.floats(P) as Float32Array);
@@ -67,14 +69,14 @@ describe.skipIf(NATIVE_MISSING !== null)(`the optimizer on the native kernels${N
         // the comparison is not vacuous: the updates moved the weights
         expect(same(p, start)).toBe(false);
       } finally {
-        tuneNative(old);
+        restore();
         be.close();
       }
     });
   }
 
-  it('uses the kernels: without them the update falls back to the loops (the kernels exist on native only)', () => {
-    const be = createNativeBackend(4096, 1);
+  it('uses the kernels (without them the update falls back to the loops, as on js)', () => {
+    const be = create(4096, 1);
     try {
       expect(typeof be.kernels.update).toBe('function');
       expect(typeof be.kernels.clip).toBe('function');
@@ -82,4 +84,16 @@ describe.skipIf(NATIVE_MISSING !== null)(`the optimizer on the native kernels${N
       be.close();
     }
   });
+}
+
+describe.skipIf(NATIVE_MISSING !== null)(`the optimizer on the native kernels${NATIVE_SKIP_NOTE}`, () => {
+  optimizerTests(createNativeBackend, () => {
+    const old = tuneNative({ splitMinElems: 0 });
+    return () => tuneNative(old);
+  });
+});
+
+describe('the optimizer on the wasm kernels', () => {
+  // P = 100,003 is above the module's split size (2^16), so 2 and 3 threads split the values
+  optimizerTests(createWasmBackend, () => () => {});
 });

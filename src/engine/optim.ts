@@ -56,8 +56,8 @@ export function optimizerStep(kind: OptimizerKind, p: Vec, g: Vec, slots: Vec[],
   const n = p.length;
   const clip = grad.clip ?? 0;
   if (k?.update) {
-    // the same loops on the kernels (native: both cores, no float64 <-> float32 boxing in JS,
-    // clipping and zeroing in the same pass), same bits
+    // the same loops on the kernels (native, wasm: every thread, no float64 <-> float32 boxing
+    // in JS, clipping and zeroing in the same pass), same bits
     const { rmspropDecay: a, adamBeta1: b1, adamBeta2: b2 } = OPTIM_CONSTANTS;
     const c1 = kind === 'adam' ? 1 / (1 - b1 ** step) : 1;
     const c2 = kind === 'adam' ? 1 / (1 - b2 ** step) : 1;

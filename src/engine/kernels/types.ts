@@ -110,9 +110,10 @@ export interface Kernels {
   weightsEnd?(): void;
 
   /**
-   * Optional (native): the optimizer's elementwise work over the flat parameter buffer, in
-   * float64 rounded to float32 once per stored value in the order of engine/optim.ts's loops,
-   * so the bits equal those loops' (which run where a backend has no such kernel).
+   * Optional (native and wasm): the optimizer's elementwise work over the flat parameter
+   * buffer, in float64 rounded to float32 once per stored value in the order of
+   * engine/optim.ts's loops, so the bits equal those loops' (which run where a backend has no
+   * such kernel: js).
    * clip: g(n) clipped to [-c, c] in place.
    */
   clip?(g: Vec, c: number, n: number): void;

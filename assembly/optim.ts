@@ -1,0 +1,131 @@
+// The optimizer's elementwise work over the flat parameter buffer (src/engine/kernels/types.ts
+// clip and update): clip every gradient value to [-c, c]; one step of SGD, Adagrad, RMSprop or
+// Adam, optionally clipping the gradient first and zeroing it after in the same pass. The
+// arithmetic is float64, each stored value rounded to float32 once, in the order of the loops
+// of src/engine/optim.ts (JavaScript's, and wasm has no implicit fused multiply-add), so the
+// bits equal those loops' for any split between threads (every element is computed alone).
+//
+// Shape legend: P values in the flat parameter buffer; slots s0, s1 share its layout.
+
+import { CLIP, UPDATE, arg, farg, partStart, ptr, runJob, setArg, setFarg, setPtr } from './threads';
+import { nthreads } from './layout';
+
+/** Parts start on multiples of this many values (whole cache lines). */
+const UNIT: i32 = 16;
+/** Below this many values the caller does it alone (waking the workers costs more). */
+const MIN_SPLIT: i32 = 1 << 16;
+
+const SGD: i32 = 0;
+const ADAGRAD: i32 = 1;
+const RMSPROP: i32 = 2;
+
+/** g(n) clipped to [-c, c] in place, as JavaScript's two ifs (a NaN stays, bits and all). */
+export function clip(g: usize, c: f64, n: i32): void {
+  setPtr(1, g);
+  setArg(2, n);
+  setFarg(0, c);
+  run(CLIP, n);
+}
+
+/**
+ * One step of p(n) from g(n): kind 0 sgd, 1 adagrad, 2 rmsprop, 3 adam; s0 = Adagrad's mem,
+ * RMSprop's mean square, Adam's m; s1 = Adam's v (0 where there is none); c1, c2 = Adam's
+ * bias corrections. clipTo > 0: g clipped first, as clip(); zero != 0: g set to 0 once read.
+ */
+export function update(p: usize, g: usize, s0: usize, s1: usize, kind: i32, lr: f64, eps: f64, decay: f64, b1: f64, b2: f64, c1: f64, c2: f64, n: i32, clipTo: f64, zero: i32): void {
+  setPtr(1, p); setPtr(2, g); setPtr(3, s0); setPtr(4, s1); setArg(5, kind); setArg(6, n); setArg(7, zero);
+  setFarg(0, clipTo); setFarg(1, lr); setFarg(2, eps); setFarg(3, decay); setFarg(4, b1); setFarg(5, b2); setFarg(6, c1); setFarg(7, c2);
+  run(UPDATE, n);
+}
+
+function run(kind: i32, n: i32): void {
+  if (nthreads > 1 && n >= MIN_SPLIT) {
+    setArg(0, kind);
+    runJob(kind, nthreads);
+  } else {
+    setArg(0, kind);
+    optimPart(0, 1);
+  }
+}
+
+/** A part of a CLIP or UPDATE job (threads.ts): its range of the values. */
+export function optimPart(part: i32, parts: i32): void {
+  const n = arg(arg(0) == CLIP ? 2 : 6);
+  const i0 = partStart(part, parts, n, UNIT), i1 = partStart(part + 1, parts, n, UNIT);
+  if (i0 >= i1) return;
+  if (arg(0) == CLIP) return clipRange(ptr(1), farg(0), i0, i1);
+  updateRange(i0, i1);
+}
+
+/** In float32: x > c (float64) exactly when x > (float)c, or x == (float)c, which is then already c's float32. */
+@inline function clipValue(x: f32, hi: f32, lo: f32): f32 {
+  if (x > hi) return hi;
+  if (x < lo) return lo;
+  return x;
+}
+
+function clipRange(g: usize, c: f64, i0: i32, i1: i32): void {
+  const hi = <f32>c, lo = <f32>-c;
+  for (let i = i0; i < i1; i++) {
+    const q = g + (<usize>i << 2);
+    const x = load<f32>(q);
+    if (x > hi || x < lo) store<f32>(q, clipValue(x, hi, lo));
+  }
+}
+
+/** The gradient value i, clipped and zeroed (or stored back clipped) as asked. */
+@inline function grad(g: usize, i: i32, clipping: bool, hi: f32, lo: f32, zero: bool): f64 {
+  const q = g + (<usize>i << 2);
+  let x = load<f32>(q);
+  if (clipping) x = clipValue(x, hi, lo);
+  if (zero) store<f32>(q, 0);
+  else if (clipping) store<f32>(q, x);
+  return <f64>x;
+}
+
+function updateRange(i0: i32, i1: i32): void {
+  const p = ptr(1), g = ptr(2), s0 = ptr(3), s1 = ptr(4);
+  const kind = arg(5), zero = arg(7) != 0;
+  const clipTo = farg(0), lr = farg(1), eps = farg(2);
+  const clipping = clipTo > 0;
+  const hi = <f32>clipTo, lo = <f32>-clipTo;
+  if (kind == SGD) {
+    // p -= lr * g
+    for (let i = i0; i < i1; i++) {
+      const gi = grad(g, i, clipping, hi, lo, zero);
+      const pp = p + (<usize>i << 2);
+      store<f32>(pp, <f32>(<f64>load<f32>(pp) - lr * gi));
+    }
+  } else if (kind == ADAGRAD) {
+    // mem += g * g; p -= lr * g / sqrt(mem + eps)
+    for (let i = i0; i < i1; i++) {
+      const gi = grad(g, i, clipping, hi, lo, zero);
+      const o = <usize>i << 2;
+      const m = <f32>(<f64>load<f32>(s0 + o) + gi * gi);
+      store<f32>(s0 + o, m);
+      store<f32>(p + o, <f32>(<f64>load<f32>(p + o) - (lr * gi) / Math.sqrt(<f64>m + eps)));
+    }
+  } else if (kind == RMSPROP) {
+    // m = a*m + (1-a)*g^2; p -= lr * g / (sqrt(m) + eps)
+    const a = farg(3);
+    for (let i = i0; i < i1; i++) {
+      const gi = grad(g, i, clipping, hi, lo, zero);
+      const o = <usize>i << 2;
+      const m = <f32>(a * <f64>load<f32>(s0 + o) + (1 - a) * gi * gi);
+      store<f32>(s0 + o, m);
+      store<f32>(p + o, <f32>(<f64>load<f32>(p + o) - (lr * gi) / (Math.sqrt(<f64>m) + eps)));
+    }
+  } else {
+    // adam: m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr * m*c1 / (sqrt(v*c2) + eps)
+    const b1 = farg(4), b2 = farg(5), c1 = farg(6), c2 = farg(7);
+    for (let i = i0; i < i1; i++) {
+      const gi = grad(g, i, clipping, hi, lo, zero);
+      const o = <usize>i << 2;
+      const m = <f32>(b1 * <f64>load<f32>(s0 + o) + (1 - b1) * gi);
+      const v = <f32>(b2 * <f64>load<f32>(s1 + o) + (1 - b2) * gi * gi);
+      store<f32>(s0 + o, m);
+      store<f32>(s1 + o, v);
+      store<f32>(p + o, <f32>(<f64>load<f32>(p + o) - (lr * <f64>m * c1) / (Math.sqrt(<f64>v * c2) + eps)));
+    }
+  }
+}
