@@ -29,19 +29,20 @@ export function median(xs: number[]): number {
 }
 
 /**
- * Runs `step` (returning the units it did) in a warm-up window, then `windows` timed windows of
- * at least `seconds` each (and at least one step); the median units/second.
+ * Runs `step` (returning the units it did) in a warm-up window (`warmup` seconds, default
+ * `seconds`), then `windows` timed windows of at least `seconds` each (and at least one step);
+ * the median units/second.
  */
-export function measure(step: () => number, windows: number, seconds: number): { perSecond: number; windows: number } {
+export function measure(step: () => number, windows: number, seconds: number, warmup = seconds): { perSecond: number; windows: number } {
   const rates: number[] = [];
-  const timeWindow = () => {
+  const timeWindow = (s = seconds) => {
     const t0 = performance.now();
     let units = 0;
     do units += step();
-    while (performance.now() - t0 < seconds * 1000);
+    while (performance.now() - t0 < s * 1000);
     return (units * 1000) / (performance.now() - t0);
   };
-  timeWindow(); // warm-up: JIT, caches, worker start, packed buffers
+  timeWindow(warmup); // warm-up: JIT, caches, worker start, packed buffers
   for (let w = 0; w < windows; w++) rates.push(timeWindow());
   return { perSecond: median(rates), windows: rates.length };
 }
