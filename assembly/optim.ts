@@ -18,6 +18,7 @@ const MIN_SPLIT: i32 = 1 << 16;
 const SGD: i32 = 0;
 const ADAGRAD: i32 = 1;
 const RMSPROP: i32 = 2;
+const ADAM: i32 = 3;
 
 /** g(n) clipped to [-c, c] in place, as JavaScript's two ifs (a NaN stays, bits and all). */
 export function clip(g: usize, c: f64, n: i32): void {
@@ -83,12 +84,80 @@ function clipRange(g: usize, c: f64, i0: i32, i1: i32): void {
   return <f64>x;
 }
 
+// Four values at a time: the float32 lanes widened to two float64 pairs, the same operations
+// lane by lane (f64x2 rounds each as the scalar code does), narrowed back.
+@inline function lo2(x: v128): v128 {
+  return f64x2.promote_low_f32x4(x);
+}
+@inline function hi2(x: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+}
+@inline function narrow(a: v128, b: v128): v128 {
+  return v128.shuffle<i64>(f32x4.demote_f64x2_zero(a), f32x4.demote_f64x2_zero(b), 0, 2);
+}
+
+/** grad() on values [i, i+4). */
+@inline function grad4(g: usize, i: i32, clipping: bool, hi: v128, lo: v128, zero: bool): v128 {
+  const q = g + (<usize>i << 2);
+  let x = v128.load(q);
+  if (clipping) {
+    x = v128.bitselect(hi, x, f32x4.gt(x, hi));
+    x = v128.bitselect(lo, x, f32x4.lt(x, lo));
+  }
+  if (zero) v128.store(q, i32x4.splat(0));
+  else if (clipping) v128.store(q, x);
+  return x;
+}
+
+/** Adagrad on [i, i+4): mem += g * g; p -= lr * g / sqrt(mem + eps). */
+@inline function adagrad4(p: usize, s0: usize, o: usize, x: v128, lr: v128, eps: v128): void {
+  const m0 = v128.load(s0 + o);
+  const gl = lo2(x), gh = hi2(x);
+  const m = narrow(f64x2.add(lo2(m0), f64x2.mul(gl, gl)), f64x2.add(hi2(m0), f64x2.mul(gh, gh)));
+  v128.store(s0 + o, m);
+  const p0 = v128.load(p + o);
+  const pl = f64x2.sub(lo2(p0), f64x2.div(f64x2.mul(lr, gl), f64x2.sqrt(f64x2.add(lo2(m), eps))));
+  const ph = f64x2.sub(hi2(p0), f64x2.div(f64x2.mul(lr, gh), f64x2.sqrt(f64x2.add(hi2(m), eps))));
+  v128.store(p + o, narrow(pl, ph));
+}
+
+/** Adam on [i, i+4): m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2; p -= lr * m*c1 / (sqrt(v*c2) + eps). */
+@inline function adam4(p: usize, s0: usize, s1: usize, o: usize, x: v128, b1: v128, nb1: v128, b2: v128, nb2: v128, lr: v128, c1: v128, c2: v128, eps: v128): void {
+  const gl = lo2(x), gh = hi2(x);
+  const m0 = v128.load(s0 + o), v0 = v128.load(s1 + o);
+  const m = narrow(f64x2.add(f64x2.mul(b1, lo2(m0)), f64x2.mul(nb1, gl)), f64x2.add(f64x2.mul(b1, hi2(m0)), f64x2.mul(nb1, gh)));
+  const v = narrow(
+    f64x2.add(f64x2.mul(b2, lo2(v0)), f64x2.mul(f64x2.mul(nb2, gl), gl)),
+    f64x2.add(f64x2.mul(b2, hi2(v0)), f64x2.mul(f64x2.mul(nb2, gh), gh)),
+  );
+  v128.store(s0 + o, m);
+  v128.store(s1 + o, v);
+  const p0 = v128.load(p + o);
+  const pl = f64x2.sub(lo2(p0), f64x2.div(f64x2.mul(f64x2.mul(lr, lo2(m)), c1), f64x2.add(f64x2.sqrt(f64x2.mul(lo2(v), c2)), eps)));
+  const ph = f64x2.sub(hi2(p0), f64x2.div(f64x2.mul(f64x2.mul(lr, hi2(m)), c1), f64x2.add(f64x2.sqrt(f64x2.mul(hi2(v), c2)), eps)));
+  v128.store(p + o, narrow(pl, ph));
+}
+
 function updateRange(i0: i32, i1: i32): void {
   const p = ptr(1), g = ptr(2), s0 = ptr(3), s1 = ptr(4);
   const kind = arg(5), zero = arg(7) != 0;
   const clipTo = farg(0), lr = farg(1), eps = farg(2);
   const clipping = clipTo > 0;
   const hi = <f32>clipTo, lo = <f32>-clipTo;
+  const hi4 = f32x4.splat(hi), lo4 = f32x4.splat(lo);
+  // Adagrad and Adam (the defaults' optimizers) four values at a time; the tail and the others one by one
+  const i4 = i0 + ((i1 - i0) & ~3);
+  if (kind == ADAGRAD) {
+    const lr2 = f64x2.splat(lr), eps2 = f64x2.splat(eps);
+    for (let i = i0; i < i4; i += 4) adagrad4(p, s0, <usize>i << 2, grad4(g, i, clipping, hi4, lo4, zero), lr2, eps2);
+    i0 = i4;
+  } else if (kind == ADAM) {
+    const b1 = farg(4), b2 = farg(5);
+    const b1v = f64x2.splat(b1), nb1 = f64x2.splat(1 - b1), b2v = f64x2.splat(b2), nb2 = f64x2.splat(1 - b2);
+    const lr2 = f64x2.splat(lr), c1 = f64x2.splat(farg(6)), c2 = f64x2.splat(farg(7)), eps2 = f64x2.splat(eps);
+    for (let i = i0; i < i4; i += 4) adam4(p, s0, s1, <usize>i << 2, grad4(g, i, clipping, hi4, lo4, zero), b1v, nb1, b2v, nb2, lr2, c1, c2, eps2);
+    i0 = i4;
+  }
   if (kind == SGD) {
     // p -= lr * g
     for (let i = i0; i < i1; i++) {
