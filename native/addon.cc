@@ -66,23 +66,22 @@ Napi::Value Product3(const Napi::CallbackInfo& info, int kind) {
   return info.Env().Undefined();
 }
 Napi::Value Matmul(const Napi::CallbackInfo& info) { return Product3(info, NN); }
-/** matmulBias(out, a, b, bias, M, K, N): out = bias (each row) + a b, as fillRows then matmul with acc. */
-Napi::Value MatmulBias(const Napi::CallbackInfo& info) {
+/**
+ * The products with a fourth vector (out, a, b, v, M, K, N): matmulBias (NN, out = v in each
+ * row + a b, as fillRows then matmul with acc) and matmulTNSum (TN, out += a^T b, v += column
+ * sums of b, summed as b is packed).
+ */
+Napi::Value ProductWith(const Napi::CallbackInfo& info, int kind) {
   Ctx* c = ctxOf(info);
-  Product p{NN, F(c, info, 0), F(c, info, 1), F(c, info, 2), sz(info, 4), sz(info, 5), sz(info, 6), false};
-  p.bias = F(c, info, 3);
+  Product p{kind, F(c, info, 0), F(c, info, 1), F(c, info, 2), sz(info, 4), sz(info, 5), sz(info, 6), kind == TN};
+  if (kind == TN) p.colSums = F(c, info, 3);
+  else p.bias = F(c, info, 3);
   runProduct(c, p);
   return info.Env().Undefined();
 }
+Napi::Value MatmulBias(const Napi::CallbackInfo& info) { return ProductWith(info, NN); }
 Napi::Value MatmulTN(const Napi::CallbackInfo& info) { return Product3(info, TN); }
-/** matmulTNSum(out, a, b, dbias, M, K, N): out += a^T b and dbias += column sums of b (summed as b is packed). */
-Napi::Value MatmulTNSum(const Napi::CallbackInfo& info) {
-  Ctx* c = ctxOf(info);
-  Product p{TN, F(c, info, 0), F(c, info, 1), F(c, info, 2), sz(info, 4), sz(info, 5), sz(info, 6), true};
-  p.colSums = F(c, info, 3);
-  runProduct(c, p);
-  return info.Env().Undefined();
-}
+Napi::Value MatmulTNSum(const Napi::CallbackInfo& info) { return ProductWith(info, TN); }
 Napi::Value MatmulNT(const Napi::CallbackInfo& info) { return Product3(info, NT); }
 
 Napi::Value Elementwise(const Napi::CallbackInfo& info, int kind, int nptr) {

@@ -275,6 +275,7 @@ void runLstmLayer(Ctx* c, const LstmLayer& L, bool backward) {
     Barrier barrier(parts);
     job.barrier = &barrier;
     if (pool().runGang(fn, &job, parts)) return;
+    job.barrier = nullptr;  // (gone with this scope; nothing below meets)
   }
   if (job.byRows) {  // the gang could not start: packed here, then the rows as above
     c->isa->packWhole(step, const_cast<float*>(job.packed));
