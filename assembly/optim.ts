@@ -40,22 +40,19 @@ export function update(p: usize, g: usize, s0: usize, s1: usize, kind: i32, lr: 
 }
 
 function run(kind: i32, n: i32): void {
-  if (nthreads > 1 && n >= MIN_SPLIT) {
-    setArg(0, kind);
-    runJob(kind, nthreads);
-  } else {
-    setArg(0, kind);
-    optimPart(0, 1);
-  }
+  setArg(0, kind);
+  if (nthreads > 1 && n >= MIN_SPLIT) runJob(kind, nthreads);
+  else optimPart(0, 1);
 }
 
 /** A part of a CLIP or UPDATE job (threads.ts): its range of the values. */
 export function optimPart(part: i32, parts: i32): void {
-  const n = arg(arg(0) == CLIP ? 2 : 6);
+  const clipping = arg(0) == CLIP;
+  const n = arg(clipping ? 2 : 6);
   const i0 = partStart(part, parts, n, UNIT), i1 = partStart(part + 1, parts, n, UNIT);
   if (i0 >= i1) return;
-  if (arg(0) == CLIP) return clipRange(ptr(1), farg(0), i0, i1);
-  updateRange(i0, i1);
+  if (clipping) clipRange(ptr(1), farg(0), i0, i1);
+  else updateRange(i0, i1);
 }
 
 /** In float32: x > c (float64) exactly when x > (float)c, or x == (float)c, which is then already c's float32. */

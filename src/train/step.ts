@@ -10,7 +10,7 @@ import { allStreams, type EvalStreams } from './evalset';
 import type { OptimConfig } from '../config';
 import type { Ids } from '../data/corpus';
 import type { Model, Workspace } from '../engine/model';
-import { clipByNorm, optimizerStep } from '../engine/optim';
+import { clipByNorm, optimizerStep, type StepGrad } from '../engine/optim';
 import type { Rng } from '../engine/rng';
 
 export interface StepResult {
@@ -28,6 +28,7 @@ export class Trainer {
   private gradsZero = false;
   private readonly savedState: Vec; // (L, B, H[, 2]) training state kept aside during evaluation
   private readonly slots: Vec[]; // the optimizer's state buffers, (P) each
+  private readonly gradSteps: StepGrad; // --clip and the zeroing, around every update
 
   constructor(
     readonly model: Model,
@@ -39,6 +40,7 @@ export class Trainer {
     this.ws = model.workspaces[workspace];
     this.savedState = new Float64Array(this.ws.stateSize);
     this.slots = model.slots.map((s) => s.flat);
+    this.gradSteps = { clip: optim.clip, zeroGrad: true };
   }
 
   /** One update: forward/backward, clip, update. */
@@ -68,12 +70,11 @@ export class Trainer {
 
   /**
    * --clip, then the optimizer's update of the weights at rate `lr`, then the gradients zeroed
-   * for the next step: one pass over them on the kernels that have an update (native).
+   * for the next step: one pass over them on the kernels that have an update (native, wasm).
    */
   update(lr: number): void {
     this.iter++;
-    const grad = { clip: this.optim.clip, zeroGrad: true };
-    optimizerStep(this.optim.optimizer, this.model.params.flat, this.model.grads.flat, this.slots, lr, this.iter, this.model.k, grad);
+    optimizerStep(this.optim.optimizer, this.model.params.flat, this.model.grads.flat, this.slots, lr, this.iter, this.model.k, this.gradSteps);
     this.gradsZero = true;
   }
 
